@@ -1,0 +1,103 @@
+//! Running cargo: a command builder whose `Display` is the exact command line, so errors and
+//! `-v` output name what ran.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+
+use anyhow::{Context, Result};
+
+#[derive(Debug, Clone)]
+pub struct CargoCommand {
+    program: OsString,
+    args: Vec<OsString>,
+    cwd: PathBuf,
+    env_remove: Vec<&'static str>,
+}
+
+impl CargoCommand {
+    /// Cargo as the caller's cargo ran us (`CARGO`), or `cargo` from `PATH`.
+    pub fn new(cwd: &Path) -> Self {
+        let program = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+        CargoCommand {
+            program,
+            args: Vec::new(),
+            cwd: cwd.to_path_buf(),
+            env_remove: Vec::new(),
+        }
+    }
+
+    /// Cargo through the rustup proxy on `PATH`, with the toolchain the outer proxy chose
+    /// forgotten, so a `rust-toolchain(.toml)` laid out by cook decides, as it will for the
+    /// real build.
+    pub fn through_toolchain_file(mut self) -> Self {
+        self.program = OsString::from("cargo");
+        self.env_remove
+            .extend(["RUSTUP_TOOLCHAIN", "RUSTUP_TOOLCHAIN_SOURCE"]);
+        self
+    }
+
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
+        self.args.push(arg.as_ref().to_os_string());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&mut self, args: I) -> &mut Self {
+        for arg in args {
+            self.arg(arg);
+        }
+        self
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args).current_dir(&self.cwd);
+        for var in &self.env_remove {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
+    /// Runs with inherited stdio.
+    pub fn status(&self) -> Result<ExitStatus> {
+        self.command()
+            .status()
+            .with_context(|| format!("failed to run `{self}`"))
+    }
+
+    /// Runs capturing output; fails with the command line and its stderr if cargo fails.
+    pub fn output(&self) -> Result<std::process::Output> {
+        let output = self
+            .command()
+            .output()
+            .with_context(|| format!("failed to run `{self}`"))?;
+        if !output.status.success() {
+            anyhow::bail!(
+                "`{self}` failed ({}):\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim_end()
+            );
+        }
+        Ok(output)
+    }
+}
+
+impl fmt::Display for CargoCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let program = Path::new(&self.program)
+            .file_name()
+            .map_or_else(|| self.program.to_string_lossy(), |n| n.to_string_lossy());
+        write!(f, "{program}")?;
+        for arg in &self.args {
+            let arg = arg.to_string_lossy();
+            if arg.is_empty() || arg.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            {
+                write!(f, " '{}'", arg.replace('\'', "'\\''"))?;
+            } else {
+                write!(f, " {arg}")?;
+            }
+        }
+        Ok(())
+    }
+}

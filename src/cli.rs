@@ -1,0 +1,310 @@
+//! Command-line definitions (clap derive only): the `cargo prebuild` wrapper, `prepare` and
+//! `cook` arguments, and the flag groups shared with cargo, spelled and grouped as cargo does.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `cargo` wrapper so that `cargo prebuild <cmd>` parses as cargo hands it to us.
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", styles = clap_cargo_styles())]
+pub enum Cargo {
+    Prebuild(Prebuild),
+}
+
+/// Cache Rust dependency compilation in its own container layer.
+///
+/// `prepare` writes a skeleton of the workspace: exactly what affects dependency compilation.
+/// `cook` builds the dependencies from that skeleton, then removes every file it laid out.
+#[derive(Debug, Args)]
+#[command(version, about, long_about)]
+pub struct Prebuild {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the skeleton of a workspace: manifests, lockfile, config, toolchain file, stubs
+    Prepare(PrepareArgs),
+    /// Lay a skeleton out here, build its dependencies, then remove every laid-out file
+    Cook(Box<CookArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// Directory to write the skeleton to (replaced wholly if it holds an earlier skeleton)
+    #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
+    pub skeleton: Option<PathBuf>,
+
+    /// Print the skeleton's files and digest without writing anything
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH", help_heading = "Manifest Options")]
+    pub manifest_path: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What cook asks cargo to do with the skeleton.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum CookCommand {
+    /// `cargo build`
+    #[default]
+    Build,
+    /// `cargo check`
+    Check,
+    /// `cargo clippy`
+    Clippy,
+    /// `cargo test --no-run`
+    Test,
+    /// `cargo doc`
+    Doc,
+}
+
+impl CookCommand {
+    pub fn cargo_subcommand(self) -> &'static str {
+        match self {
+            CookCommand::Build => "build",
+            CookCommand::Check => "check",
+            CookCommand::Clippy => "clippy",
+            CookCommand::Test => "test",
+            CookCommand::Doc => "doc",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CookArgs {
+    /// Skeleton directory written by `cargo prebuild prepare`
+    #[arg(long, value_name = "DIR")]
+    pub skeleton: PathBuf,
+
+    /// Cargo command to cook with
+    #[arg(long, value_enum, default_value_t, value_name = "COMMAND")]
+    pub command: CookCommand,
+
+    /// Only download dependencies (`cargo fetch`), build nothing: a download-only layer
+    #[arg(long, conflicts_with = "command")]
+    pub fetch_only: bool,
+
+    #[command(flatten)]
+    pub packages: PackageArgs,
+
+    #[command(flatten)]
+    pub targets: TargetArgs,
+
+    #[command(flatten)]
+    pub features: FeatureArgs,
+
+    #[command(flatten)]
+    pub compile: CompileArgs,
+
+    #[command(flatten)]
+    pub manifest: LockArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Extra arguments appended to the cargo command line
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<OsString>,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Package Selection")]
+pub struct PackageArgs {
+    /// Package to build (see `cargo help pkgid`)
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub package: Vec<String>,
+
+    /// Build all packages in the workspace
+    #[arg(long, visible_alias = "all")]
+    pub workspace: bool,
+
+    /// Exclude packages from the build
+    #[arg(long, value_name = "SPEC", requires = "workspace")]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Target Selection")]
+pub struct TargetArgs {
+    /// Build only this package's library
+    #[arg(long)]
+    pub lib: bool,
+    /// Build only the specified binary
+    #[arg(long, value_name = "NAME")]
+    pub bin: Vec<String>,
+    /// Build all binaries
+    #[arg(long)]
+    pub bins: bool,
+    /// Build only the specified example
+    #[arg(long, value_name = "NAME")]
+    pub example: Vec<String>,
+    /// Build all examples
+    #[arg(long)]
+    pub examples: bool,
+    /// Build only the specified test target
+    #[arg(long, value_name = "NAME")]
+    pub test: Vec<String>,
+    /// Build all targets that have `test = true` set
+    #[arg(long)]
+    pub tests: bool,
+    /// Build only the specified bench target
+    #[arg(long, value_name = "NAME")]
+    pub bench: Vec<String>,
+    /// Build all targets that have `bench = true` set
+    #[arg(long)]
+    pub benches: bool,
+    /// Build all targets
+    #[arg(long)]
+    pub all_targets: bool,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Feature Selection")]
+pub struct FeatureArgs {
+    /// Space or comma separated list of features to activate
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+    /// Activate all available features
+    #[arg(long)]
+    pub all_features: bool,
+    /// Do not activate the `default` feature
+    #[arg(long)]
+    pub no_default_features: bool,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Compilation Options")]
+pub struct CompileArgs {
+    /// Build artifacts in release mode, with optimizations
+    #[arg(short = 'r', long, conflicts_with = "profile")]
+    pub release: bool,
+    /// Build artifacts with the specified profile
+    #[arg(long, value_name = "PROFILE-NAME")]
+    pub profile: Option<String>,
+    /// Build for the target triple (repeatable)
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Vec<String>,
+    /// Directory for all generated artifacts
+    #[arg(long, value_name = "DIRECTORY")]
+    pub target_dir: Option<PathBuf>,
+    /// Number of parallel jobs
+    #[arg(short = 'j', long, value_name = "N", allow_hyphen_values = true)]
+    pub jobs: Option<String>,
+    /// Timing output formats (unstable) (comma separated): html, json
+    #[arg(long, value_name = "FMTS", num_args = 0..=1, require_equals = true)]
+    pub timings: Option<Option<String>>,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Manifest Options")]
+pub struct LockArgs {
+    /// Assert that `Cargo.lock` will remain unchanged
+    #[arg(long)]
+    pub locked: bool,
+    /// Run without accessing the network
+    #[arg(long)]
+    pub offline: bool,
+    /// Equivalent to specifying both --locked and --offline
+    #[arg(long)]
+    pub frozen: bool,
+    /// Override a configuration value
+    #[arg(long, value_name = "KEY=VALUE|PATH")]
+    pub config: Vec<String>,
+    /// Unstable (nightly-only) flags to Cargo
+    #[arg(short = 'Z', value_name = "FLAG")]
+    pub unstable: Vec<String>,
+}
+
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Output Options")]
+pub struct OutputArgs {
+    /// Use verbose output (-vv very verbose/build.rs output)
+    #[arg(short = 'v', long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Do not print cargo log messages
+    #[arg(short = 'q', long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Coloring
+    #[arg(long, value_enum, value_name = "WHEN", global = true)]
+    pub color: Option<ColorChoice>,
+    /// Error format (forwarded to cargo)
+    #[arg(long, value_name = "FMT")]
+    pub message_format: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl Cargo {
+    pub fn output(&self) -> &OutputArgs {
+        let Cargo::Prebuild(prebuild) = self;
+        match &prebuild.command {
+            Command::Prepare(args) => &args.output,
+            Command::Cook(args) => &args.output,
+        }
+    }
+}
+
+/// Parse `std::env::args`, accepting both `cargo prebuild <cmd>` (as cargo runs us) and a
+/// direct `cargo-prebuild <cmd>` (then `prebuild` is inserted, as cargo-semver-checks does).
+pub fn parse() -> Cargo {
+    Cargo::parse_from(normalize_args(std::env::args_os()))
+}
+
+pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_none_or(|arg| arg != "prebuild") {
+        args.insert(1.min(args.len()), OsString::from("prebuild"));
+    }
+    args
+}
+
+fn clap_cargo_styles() -> clap::builder::Styles {
+    use anstyle::{AnsiColor, Effects};
+    clap::builder::Styles::styled()
+        .header(AnsiColor::Green.on_default().effects(Effects::BOLD))
+        .usage(AnsiColor::Green.on_default().effects(Effects::BOLD))
+        .literal(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+        .placeholder(AnsiColor::Cyan.on_default())
+        .error(AnsiColor::Red.on_default().effects(Effects::BOLD))
+        .valid(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+        .invalid(AnsiColor::Yellow.on_default().effects(Effects::BOLD))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cargo::command().debug_assert();
+    }
+
+    #[test]
+    fn direct_invocation_gets_prebuild_inserted() {
+        let args = normalize_args(["cargo-prebuild", "prepare"].map(OsString::from));
+        assert_eq!(
+            args,
+            ["cargo-prebuild", "prebuild", "prepare"].map(OsString::from)
+        );
+        let args = normalize_args(["cargo-prebuild", "prebuild", "cook"].map(OsString::from));
+        assert_eq!(
+            args,
+            ["cargo-prebuild", "prebuild", "cook"].map(OsString::from)
+        );
+    }
+}

@@ -1,0 +1,365 @@
+//! `cook`: lay a skeleton out where the real sources will go, run cargo on it, then remove
+//! every file laid out and every stub artifact, leaving only reusable dependency artifacts.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+
+use crate::cargo::CargoCommand;
+use crate::cli::{CookArgs, CookCommand};
+use crate::shell::Shell;
+use crate::skeleton::{self, FileKind, Skeleton};
+
+/// Everything cook decided from its arguments, with absolute paths.
+#[derive(Debug)]
+pub struct CookOptions {
+    pub skeleton_dir: PathBuf,
+    /// The directory the real workspace root will be copied to (the current directory).
+    pub workspace_dir: PathBuf,
+    pub command: CookCommand,
+    pub fetch_only: bool,
+    /// Flags forwarded to the cargo build-like command, target names already widened.
+    pub build_args: Vec<OsString>,
+    /// Flags forwarded to `cargo fetch`.
+    pub fetch_args: Vec<OsString>,
+    /// Flags that locate artifacts (profile, targets, target dir, config), for the cleanup.
+    pub clean_args: Vec<OsString>,
+    pub extra: Vec<OsString>,
+}
+
+impl CookOptions {
+    pub fn from_args(args: &CookArgs, shell: &Shell) -> Result<CookOptions> {
+        let cwd = std::env::current_dir()?;
+        let mut build = Vec::<OsString>::new();
+        let mut fetch = Vec::<OsString>::new();
+        let mut clean = Vec::<OsString>::new();
+        let push =
+            |v: &mut Vec<OsString>, items: &[&str]| v.extend(items.iter().map(OsString::from));
+
+        for p in &args.packages.package {
+            push(&mut build, &["--package", p]);
+        }
+        if args.packages.workspace {
+            push(&mut build, &["--workspace"]);
+        }
+        for p in &args.packages.exclude {
+            push(&mut build, &["--exclude", p]);
+        }
+
+        // Stub targets carry reserved names, so named targets widen to their kind: every
+        // target of a kind in a package compiles the same dependencies.
+        let t = &args.targets;
+        if t.lib {
+            push(&mut build, &["--lib"]);
+        }
+        for (named, all, flag) in [
+            (&t.bin, t.bins, "--bins"),
+            (&t.example, t.examples, "--examples"),
+            (&t.test, t.tests, "--tests"),
+            (&t.bench, t.benches, "--benches"),
+        ] {
+            if all || !named.is_empty() {
+                push(&mut build, &[flag]);
+            }
+        }
+        if t.all_targets {
+            push(&mut build, &["--all-targets"]);
+        }
+
+        let f = &args.features;
+        for feature in &f.features {
+            push(&mut build, &["--features", feature]);
+        }
+        if f.all_features {
+            push(&mut build, &["--all-features"]);
+        }
+        if f.no_default_features {
+            push(&mut build, &["--no-default-features"]);
+        }
+
+        let c = &args.compile;
+        let mut locate = Vec::<OsString>::new();
+        if c.release {
+            push(&mut locate, &["--release"]);
+        }
+        if let Some(profile) = &c.profile {
+            push(&mut locate, &["--profile", profile]);
+        }
+        for target in &c.target {
+            push(&mut locate, &["--target", target]);
+        }
+        if let Some(dir) = &c.target_dir {
+            locate.push("--target-dir".into());
+            locate.push(crate::fs::absolute(dir)?.into_os_string());
+        }
+        let m = &args.manifest;
+        let mut common = Vec::<OsString>::new();
+        for flag in [
+            (m.locked, "--locked"),
+            (m.offline, "--offline"),
+            (m.frozen, "--frozen"),
+        ] {
+            if flag.0 {
+                push(&mut common, &[flag.1]);
+            }
+        }
+        for config in &m.config {
+            push(&mut common, &["--config", config]);
+        }
+        for z in &m.unstable {
+            push(&mut common, &["-Z", z]);
+        }
+        let o = &args.output;
+        let mut output = Vec::<OsString>::new();
+        if o.quiet {
+            push(&mut output, &["--quiet"]);
+        }
+        for _ in 0..o.verbose {
+            push(&mut output, &["--verbose"]);
+        }
+        if let Some(color) = shell.color_arg() {
+            push(&mut output, &["--color", color]);
+        }
+
+        build.extend(locate.iter().cloned());
+        if let Some(jobs) = &c.jobs {
+            push(&mut build, &["--jobs", jobs]);
+        }
+        if let Some(timings) = &c.timings {
+            match timings {
+                Some(fmts) => build.push(format!("--timings={fmts}").into()),
+                None => push(&mut build, &["--timings"]),
+            }
+        }
+        for format in &o.message_format {
+            push(&mut build, &["--message-format", format]);
+        }
+        build.extend(common.iter().cloned());
+        build.extend(output.iter().cloned());
+
+        for target in &c.target {
+            push(&mut fetch, &["--target", target]);
+        }
+        fetch.extend(common.iter().cloned());
+        fetch.extend(output.iter().cloned());
+
+        clean.extend(locate);
+        clean.extend(common);
+        if let Some(color) = shell.color_arg() {
+            push(&mut clean, &["--color", color]);
+        }
+        clean.push("--quiet".into());
+
+        Ok(CookOptions {
+            skeleton_dir: crate::fs::absolute(&args.skeleton)?,
+            workspace_dir: cwd,
+            command: args.command,
+            fetch_only: args.fetch_only,
+            build_args: build,
+            fetch_args: fetch,
+            clean_args: clean,
+            extra: args.extra.clone(),
+        })
+    }
+}
+
+/// One file cook wrote, to be removed afterwards.
+#[derive(Debug)]
+struct Laid {
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+/// Outcome of cook: the exit code of cargo (0 on success).
+pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
+    let skeleton = Skeleton::read(&options.skeleton_dir)?;
+    let tree_root = tree_root(&options.workspace_dir, &skeleton.workspace)?;
+    shell.status(
+        "Cooking",
+        format!(
+            "skeleton `{}` ({})",
+            options.skeleton_dir.display(),
+            skeleton.digest()
+        ),
+    );
+
+    let (to_write, _already_there) = plan_layout(&skeleton, &tree_root)?;
+    let laid = lay_out(&skeleton, &tree_root, &to_write)?;
+    shell.verbose(
+        "Laid out",
+        format!("{} files in `{}`", laid.files.len(), tree_root.display()),
+    );
+
+    let result = run_cargo(options, &skeleton, shell);
+    let cleaned = if options.fetch_only {
+        Ok(())
+    } else {
+        clean_stub_artifacts(options, &skeleton, shell)
+    };
+    let removed = remove_laid_out(&laid);
+    let code = result?;
+    removed?;
+    if let Err(err) = cleaned {
+        // Stub artifacts can never be mistaken for real ones (their sources are gone), so a
+        // failed cleanup costs disk space, not correctness.
+        shell.warn(format!("could not remove stub artifacts: {err:#}"));
+    }
+    if code == 0 {
+        shell.status(
+            "Finished",
+            format!("cook: removed {} laid-out files", laid.files.len()),
+        );
+    }
+    Ok(code)
+}
+
+/// The skeleton tree root: the workspace directory, raised by the depth of the workspace
+/// inside the tree (out-of-root packages and ancestor config files widen the tree).
+fn tree_root(workspace_dir: &Path, workspace: &str) -> Result<PathBuf> {
+    let mut root = workspace_dir.to_path_buf();
+    if workspace != "." {
+        skeleton::check_relative(workspace)?;
+        for _ in Path::new(workspace).components() {
+            if !root.pop() {
+                bail!(
+                    "the skeleton's workspace sits at `{workspace}` in its tree, which does not fit \
+                     under `{}`",
+                    workspace_dir.display()
+                );
+            }
+        }
+    }
+    Ok(root)
+}
+
+/// Decides which files to write. Refuses, before writing anything, if any destination holds
+/// other contents: cook must never destroy a real file (cook after `COPY . .`, or in a
+/// checkout). Files already there with the skeleton's contents are left alone and not removed.
+fn plan_layout(skeleton: &Skeleton, root: &Path) -> Result<(Vec<String>, Vec<String>)> {
+    let mut to_write = Vec::new();
+    let mut present = Vec::new();
+    let mut conflicts = Vec::new();
+    for (path, file) in &skeleton.files {
+        let dest = root.join(path);
+        match crate::fs::read_if_exists(&dest) {
+            Ok(None) if dest.symlink_metadata().is_err() => to_write.push(path.clone()),
+            Ok(Some(existing)) if existing == file.contents => present.push(path.clone()),
+            _ => conflicts.push(dest),
+        }
+    }
+    if !conflicts.is_empty() {
+        let shown: Vec<String> = conflicts
+            .iter()
+            .take(10)
+            .map(|p| format!("  {}", p.display()))
+            .collect();
+        let more = conflicts.len().saturating_sub(10);
+        bail!(
+            "refusing to cook: {} file(s) the skeleton would lay out already exist with other \
+             contents, and cook never overwrites a real file:\n{}{}\nrun cook in the empty \
+             directory where the sources will be copied, before copying them (`COPY . .` after \
+             cook), and nothing was written",
+            conflicts.len(),
+            shown.join("\n"),
+            if more > 0 {
+                format!("\n  ... and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok((to_write, present))
+}
+
+fn lay_out(skeleton: &Skeleton, root: &Path, paths: &[String]) -> Result<Laid> {
+    let mut laid = Laid {
+        files: Vec::new(),
+        dirs: Vec::new(),
+    };
+    for path in paths {
+        let Some(file) = skeleton.files.get(path) else {
+            continue;
+        };
+        let dest = root.join(path);
+        let result = skeleton::create_dirs(root, &dest, &mut laid.dirs)
+            .and_then(|()| crate::fs::write(&dest, &file.contents));
+        if let Err(err) = result {
+            let _ = remove_laid_out(&laid);
+            return Err(err);
+        }
+        laid.files.push(dest);
+    }
+    Ok(laid)
+}
+
+fn remove_laid_out(laid: &Laid) -> Result<()> {
+    let mut first_error = None;
+    for file in &laid.files {
+        if let Err(err) = crate::fs::remove_file(file) {
+            first_error.get_or_insert(err);
+        }
+    }
+    // Deepest first; a directory that gained other files (target/, say) stays.
+    for dir in laid.dirs.iter().rev() {
+        let _ = std::fs::remove_dir(dir);
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+fn base_command(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> CargoCommand {
+    let cmd = CargoCommand::new(&options.workspace_dir);
+    let has_toolchain_file = skeleton
+        .files
+        .values()
+        .any(|f| f.kind == FileKind::Toolchain);
+    // The rustup proxy that started us set RUSTUP_TOOLCHAIN for the toolchain it picked in a
+    // directory without the toolchain file; unless the user chose one (`+toolchain`, or the
+    // variable), let the laid-out file decide, as it will for the real build.
+    let user_chose = matches!(
+        std::env::var("RUSTUP_TOOLCHAIN_SOURCE").as_deref(),
+        Ok("cli") | Ok("env")
+    );
+    if has_toolchain_file && !user_chose {
+        shell.verbose("Toolchain", "from the skeleton's toolchain file");
+        cmd.through_toolchain_file()
+    } else {
+        cmd
+    }
+}
+
+fn run_cargo(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<i32> {
+    let mut cmd = base_command(options, skeleton, shell);
+    if options.fetch_only {
+        cmd.arg("fetch").args(&options.fetch_args);
+    } else {
+        cmd.arg(options.command.cargo_subcommand());
+        if options.command == CookCommand::Test {
+            cmd.arg("--no-run");
+        }
+        cmd.args(&options.build_args);
+    }
+    cmd.args(&options.extra);
+    shell.verbose("Running", format!("`{cmd}`"));
+    let status = cmd.status()?;
+    Ok(status.code().unwrap_or(101))
+}
+
+/// Asks cargo itself to remove the stub packages' artifacts (`cargo clean -p`), so cleanup
+/// follows cargo's own layout (`build.target`, `target-dir`, `build-dir`, per-package build
+/// directories) instead of guessing paths.
+fn clean_stub_artifacts(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<()> {
+    if skeleton.stub_packages.is_empty() {
+        return Ok(());
+    }
+    let mut cmd = base_command(options, skeleton, shell);
+    cmd.arg("clean");
+    for pkg in &skeleton.stub_packages {
+        cmd.arg("--package")
+            .arg(format!("{}@{}", pkg.name, crate::skeleton::MASKED_VERSION));
+    }
+    cmd.args(&options.clean_args);
+    shell.verbose("Running", format!("`{cmd}`"));
+    cmd.output()?;
+    Ok(())
+}

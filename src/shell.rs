@@ -1,0 +1,117 @@
+//! cargo-style status output on stderr: right-aligned bold status words, `warning:` and
+//! `error:` lines with `Caused by:` chains, quiet and verbose levels, colour choice.
+
+use std::io::Write;
+
+use anstream::AutoStream;
+use anstyle::{AnsiColor, Style};
+
+use crate::cli::{ColorChoice, OutputArgs};
+
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const CYAN: Style = AnsiColor::Cyan.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const RED: Style = AnsiColor::Red.on_default().bold();
+
+/// How much to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// Where people-facing messages go (always stderr; stdout is for data).
+#[derive(Debug)]
+pub struct Shell {
+    verbosity: Verbosity,
+    color: anstream::ColorChoice,
+}
+
+impl Shell {
+    pub fn new(verbosity: Verbosity, color: ColorChoice) -> Self {
+        let color = match color {
+            ColorChoice::Auto => match std::env::var("CARGO_TERM_COLOR").as_deref() {
+                Ok("always") => anstream::ColorChoice::Always,
+                Ok("never") => anstream::ColorChoice::Never,
+                _ => anstream::ColorChoice::Auto,
+            },
+            ColorChoice::Always => anstream::ColorChoice::Always,
+            ColorChoice::Never => anstream::ColorChoice::Never,
+        };
+        Shell { verbosity, color }
+    }
+
+    pub fn from_output(output: &OutputArgs) -> Self {
+        let verbosity = if output.quiet {
+            Verbosity::Quiet
+        } else if output.verbose > 0 {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        };
+        Shell::new(verbosity, output.color.unwrap_or_default())
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    fn print(&self, status: &str, style: Style, justified: bool, message: &str) {
+        let mut err = AutoStream::new(std::io::stderr(), self.color).lock();
+        // Failing to write to stderr leaves nothing better to report to.
+        let _ = if justified {
+            writeln!(err, "{style}{status:>12}{style:#} {message}")
+        } else {
+            writeln!(err, "{style}{status}{style:#} {message}")
+        };
+    }
+
+    /// A green status line such as `   Preparing skeleton`, hidden under `-q`.
+    pub fn status(&self, status: &str, message: impl AsRef<str>) {
+        if self.verbosity > Verbosity::Quiet {
+            self.print(status, GREEN, true, message.as_ref());
+        }
+    }
+
+    /// A cyan detail line, shown only under `-v`.
+    pub fn verbose(&self, status: &str, message: impl AsRef<str>) {
+        if self.verbosity >= Verbosity::Verbose {
+            self.print(status, CYAN, true, message.as_ref());
+        }
+    }
+
+    pub fn warn(&self, message: impl AsRef<str>) {
+        if self.verbosity > Verbosity::Quiet {
+            self.print("warning:", YELLOW, false, message.as_ref());
+        }
+    }
+
+    pub fn note(&self, message: impl AsRef<str>) {
+        if self.verbosity > Verbosity::Quiet {
+            self.print("note:", CYAN, false, message.as_ref());
+        }
+    }
+
+    /// `error: ...` followed by cargo's `Caused by:` chain.
+    pub fn error(&self, err: &anyhow::Error) {
+        self.print("error:", RED, false, &err.to_string());
+        let mut causes = err.chain().skip(1).peekable();
+        if causes.peek().is_some() {
+            let mut out = AutoStream::new(std::io::stderr(), self.color).lock();
+            let _ = writeln!(out, "\nCaused by:");
+            for cause in causes {
+                let _ = writeln!(out, "  {cause}");
+            }
+        }
+    }
+
+    /// Colour setting to forward to child cargo processes.
+    pub fn color_arg(&self) -> Option<&'static str> {
+        match self.color {
+            anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => Some("always"),
+            anstream::ColorChoice::Never => Some("never"),
+            anstream::ColorChoice::Auto => None,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Cargo config and toolchain files that shape the build: `.cargo/config.toml` and
+//! `.cargo/config` in the workspace root and its ancestors (not `$CARGO_HOME`, which the build
+//! machine has its own of), secrets removed; and the nearest `rust-toolchain(.toml)`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::toml::{self, Node, Table};
+
+/// Keys that hold or lead to credentials, anywhere in a registry table.
+const SECRET_KEYS: &[&str] = &[
+    "token",
+    "credential-provider",
+    "secret-key",
+    "secret-key-subject",
+];
+
+/// Config tables that only shape cargo's own user interface.
+const UI_TABLES: &[&str] = &["term", "cargo-new"];
+
+/// Config files cargo reads when run from `root`, nearest first, minus `$CARGO_HOME`'s.
+pub fn find_configs(root: &Path) -> Result<Vec<PathBuf>> {
+    let cargo_home = cargo_home().and_then(|h| std::fs::canonicalize(h).ok());
+    let mut found = Vec::new();
+    for dir in root.ancestors() {
+        let dot_cargo = dir.join(".cargo");
+        if cargo_home.as_deref() == Some(dot_cargo.as_path()) {
+            continue;
+        }
+        for name in ["config.toml", "config"] {
+            let path = dot_cargo.join(name);
+            if path.is_file() {
+                found.push(path);
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+}
+
+/// The nearest toolchain file at or above `root`, as rustup finds it (`rust-toolchain` wins
+/// over `rust-toolchain.toml` in one directory).
+pub fn find_toolchain(root: &Path) -> Option<PathBuf> {
+    root.ancestors().find_map(|dir| {
+        ["rust-toolchain", "rust-toolchain.toml"]
+            .into_iter()
+            .map(|name| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Canonical config text with credentials and UI-only tables removed. A skeleton becomes an
+/// image layer: no token may ever land in it.
+pub fn sanitize(path: &Path, text: &str) -> Result<String> {
+    let mut config = toml::parse(text, path)?;
+    for key in UI_TABLES {
+        config.remove(*key);
+    }
+    if let Some(registry) = toml::table_mut(&mut config, "registry") {
+        strip_secrets(registry);
+        registry.remove("global-credential-providers");
+    }
+    if let Some(registries) = toml::table_mut(&mut config, "registries") {
+        for registry in registries.values_mut() {
+            if let Node::Table(registry) = registry {
+                strip_secrets(registry);
+            }
+        }
+    }
+    if let Some(http) = toml::table_mut(&mut config, "http") {
+        // A proxy URL may embed `user:password@`.
+        if toml::as_str(http.get("proxy")).is_some_and(|p| p.contains('@')) {
+            http.remove("proxy");
+        }
+    }
+    Ok(toml::to_string(&config))
+}
+
+fn strip_secrets(table: &mut Table) {
+    for key in SECRET_KEYS {
+        table.remove(*key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_survive() {
+        let text = "[registry]\ntoken = 'cio_secret'\nglobal-credential-providers = ['cargo:token']\n[registries.corp]\nindex = 'sparse+https://x/'\ntoken = 'corp_secret'\ncredential-provider = ['x', '--key', 'k_secret']\n[http]\nproxy = 'http://u:p_secret@proxy'\n[build]\nrustflags = ['-C', 'target-cpu=native']\n";
+        let out = sanitize(Path::new("config.toml"), text).unwrap_or_default();
+        assert!(!out.contains("secret"), "{out}");
+        assert!(out.contains("rustflags"));
+        assert!(out.contains("sparse+https://x/"));
+    }
+}

@@ -1,0 +1,306 @@
+//! Deriving a skeleton from a workspace: the pure function at the heart of `prepare`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::stubs::StubTarget;
+use super::toml::{self, Node, Table};
+use super::{config, lockfile, manifest, relative, File, FileKind, Skeleton, StubPackage};
+use crate::workspace::{Package, Workspace};
+
+/// Everything `prepare` decided before deriving: absolute paths, no clap types.
+#[derive(Debug, Default, Clone)]
+pub struct PrepareOptions {
+    pub manifest_path: Option<PathBuf>,
+    /// The skeleton's destination, never read back as input.
+    pub output: Option<PathBuf>,
+}
+
+/// A skeleton and what the user should hear about it.
+#[derive(Debug)]
+pub struct Derived {
+    pub skeleton: Skeleton,
+    pub warnings: Vec<String>,
+    pub workspace_root: PathBuf,
+}
+
+pub fn derive(options: &PrepareOptions) -> Result<Derived> {
+    let ws = Workspace::load(options.manifest_path.as_deref())?;
+    let mut warnings = Vec::new();
+    let root_manifest_path = ws.root.join("Cargo.toml");
+    let root_manifest = toml::parse(
+        &crate::fs::read_to_string(&root_manifest_path)?,
+        &root_manifest_path,
+    )?;
+
+    let verbatim = patched_dirs(&ws, &root_manifest);
+    let configs = config::find_configs(&ws.root)?;
+    let toolchain = config::find_toolchain(&ws.root);
+    let lock_path = ws.root.join("Cargo.lock");
+    let lock_text = crate::fs::read_if_exists(&lock_path)?
+        .map(|b| {
+            String::from_utf8(b).with_context(|| format!("`{}` is not UTF-8", lock_path.display()))
+        })
+        .transpose()?;
+    if lock_text.is_none() {
+        warnings.push(format!(
+            "no `Cargo.lock` in `{}`: cook will resolve dependencies itself, so the versions it \
+             builds may differ from the real build's (commit a lockfile for exact caching)",
+            ws.root.display()
+        ));
+    }
+    let keep_rust_version = lock_text.is_none();
+
+    // The tree spans everything laid out: the workspace, out-of-root packages, ancestor
+    // config and toolchain files.
+    let mut anchors: Vec<PathBuf> = vec![ws.root.clone()];
+    anchors.extend(ws.packages.keys().cloned());
+    anchors.extend(ws.foreign_roots.iter().cloned());
+    anchors.extend(
+        configs
+            .iter()
+            .filter_map(|p| p.parent().and_then(Path::parent))
+            .map(Path::to_path_buf),
+    );
+    anchors.extend(
+        toolchain
+            .iter()
+            .filter_map(|p| p.parent())
+            .map(Path::to_path_buf),
+    );
+    anchors.extend(verbatim.iter().cloned());
+    let tree_root = common_ancestor(&anchors);
+
+    let mut files = BTreeMap::new();
+    let mut add = |path: &Path, kind: FileKind, contents: Vec<u8>| -> Result<()> {
+        files.insert(relative(&tree_root, path)?, File { kind, contents });
+        Ok(())
+    };
+
+    let stubbed: BTreeSet<PathBuf> = ws
+        .packages
+        .keys()
+        .filter(|d| !verbatim.contains(*d))
+        .cloned()
+        .collect();
+    let is_masked = |p: &Path| std::fs::canonicalize(p).is_ok_and(|p| stubbed.contains(&p));
+    let resolver = manifest::effective_resolver(&root_manifest);
+
+    let mut stub_packages = Vec::new();
+    for (dir, pkg) in &ws.packages {
+        let text = crate::fs::read_to_string(&pkg.manifest_path)?;
+        let mut doc = toml::parse(&text, &pkg.manifest_path)?;
+        if verbatim.contains(dir) {
+            copy_package_sources(dir, options.output.as_deref(), &mut add)?;
+        } else {
+            let stubs = stub_targets(pkg);
+            manifest::strip_package_metadata(&mut doc, keep_rust_version);
+            manifest::replace_targets(&mut doc, &pkg.name, &stubs, pkg.lib.as_ref());
+            for stub in &stubs {
+                add(
+                    &dir.join(stub.path()),
+                    FileKind::Stub,
+                    stub.source().as_bytes().to_vec(),
+                )?;
+            }
+            stub_packages.push(StubPackage {
+                name: pkg.name.clone(),
+                path: relative(&tree_root, dir)?,
+            });
+        }
+        manifest::strip_path_dep_versions(&mut doc, dir, &is_masked);
+        if *dir == ws.root {
+            manifest::normalize_workspace(&mut doc, &resolver, keep_rust_version);
+        } else if doc.contains_key("workspace") {
+            let own = manifest::effective_resolver(&doc);
+            manifest::normalize_workspace(&mut doc, &own, keep_rust_version);
+        }
+        add(
+            &pkg.manifest_path,
+            FileKind::Manifest,
+            toml::to_string(&doc).into_bytes(),
+        )?;
+    }
+    // Patch targets that are neither members nor path dependencies.
+    let mut patched_names = BTreeSet::new();
+    for dir in verbatim.iter().filter(|d| !ws.packages.contains_key(*d)) {
+        let path = dir.join("Cargo.toml");
+        let doc = toml::parse(&crate::fs::read_to_string(&path)?, &path)?;
+        if let Some(name) = toml::table(&doc, "package").and_then(|p| toml::as_str(p.get("name"))) {
+            patched_names.insert(name.to_string());
+        }
+        copy_package_sources(dir, options.output.as_deref(), &mut add)?;
+        add(
+            &path,
+            FileKind::Manifest,
+            toml::to_string(&doc).into_bytes(),
+        )?;
+    }
+    if !ws.packages.contains_key(&ws.root) {
+        let mut doc = root_manifest.clone();
+        manifest::strip_path_dep_versions(&mut doc, &ws.root, &is_masked);
+        manifest::normalize_workspace(&mut doc, &resolver, keep_rust_version);
+        add(
+            &root_manifest_path,
+            FileKind::Manifest,
+            toml::to_string(&doc).into_bytes(),
+        )?;
+    }
+    for root in &ws.foreign_roots {
+        if ws.packages.contains_key(root) {
+            continue;
+        }
+        let path = root.join("Cargo.toml");
+        let mut doc = toml::parse(&crate::fs::read_to_string(&path)?, &path)?;
+        manifest::strip_path_dep_versions(&mut doc, root, &is_masked);
+        let ws_table = doc.remove("workspace").unwrap_or(Node::Table(Table::new()));
+        let mut only_ws = Table::new();
+        only_ws.insert("workspace".to_string(), ws_table);
+        let resolver = manifest::effective_resolver(&doc);
+        manifest::normalize_workspace(&mut only_ws, &resolver, keep_rust_version);
+        add(
+            &path,
+            FileKind::Manifest,
+            toml::to_string(&only_ws).into_bytes(),
+        )?;
+    }
+
+    if let Some(text) = &lock_text {
+        let mut keep: BTreeSet<String> = ws
+            .packages
+            .iter()
+            .filter(|(d, _)| verbatim.contains(*d))
+            .map(|(_, p)| p.name.clone())
+            .collect();
+        keep.extend(patched_names);
+        add(
+            &lock_path,
+            FileKind::Lockfile,
+            lockfile::mask(text, &lock_path, &keep)?.into_bytes(),
+        )?;
+    }
+    for path in &configs {
+        let text = crate::fs::read_to_string(path)?;
+        add(
+            path,
+            FileKind::Config,
+            config::sanitize(path, &text)?.into_bytes(),
+        )?;
+    }
+    if let Some(path) = &toolchain {
+        add(path, FileKind::Toolchain, crate::fs::read(path)?)?;
+    }
+
+    stub_packages.sort();
+    let skeleton = Skeleton {
+        files,
+        workspace: relative(&tree_root, &ws.root)?,
+        stub_packages,
+    };
+    Ok(Derived {
+        skeleton,
+        warnings,
+        workspace_root: ws.root,
+    })
+}
+
+/// Which stub targets a package gets. Only what can change how dependencies compile counts:
+/// a lib (with its crate types) and bins mirror the real package; test, example and bench
+/// stubs exist whenever dev-dependencies do, so adding a test file never changes the skeleton;
+/// a build script only when build-dependencies or `links` make it matter.
+fn stub_targets(pkg: &Package) -> Vec<StubTarget> {
+    let mut stubs = Vec::new();
+    if pkg.lib.is_some() {
+        stubs.push(StubTarget::Lib);
+    }
+    if pkg.has_bins {
+        stubs.push(StubTarget::Bin);
+    }
+    if pkg.has_dev_deps || (pkg.lib.is_none() && !pkg.has_bins) {
+        stubs.extend([StubTarget::Example, StubTarget::Test, StubTarget::Bench]);
+    }
+    if pkg.has_build_script && (pkg.has_build_deps || pkg.links.is_some()) {
+        stubs.push(StubTarget::Build);
+    }
+    stubs
+}
+
+/// Local crates that `[patch]` or `[replace]` point at: external crates compile against them,
+/// so their real sources are dependency inputs and go in verbatim.
+fn patched_dirs(ws: &Workspace, root_manifest: &Table) -> BTreeSet<PathBuf> {
+    let mut dirs = BTreeSet::new();
+    let mut visit = |entries: &Table| {
+        for entry in entries.values() {
+            if let Node::Table(entry) = entry {
+                if let Some(path) = toml::as_str(entry.get("path")) {
+                    if let Ok(dir) = std::fs::canonicalize(ws.root.join(path)) {
+                        dirs.insert(dir);
+                    }
+                }
+            }
+        }
+    };
+    if let Some(patch) = toml::table(root_manifest, "patch") {
+        for source in patch.values() {
+            if let Node::Table(entries) = source {
+                visit(entries);
+            }
+        }
+    }
+    if let Some(replace) = toml::table(root_manifest, "replace") {
+        visit(replace);
+    }
+    dirs
+}
+
+/// Adds one file to the skeleton being derived.
+type AddFile<'a> = dyn FnMut(&Path, FileKind, Vec<u8>) -> Result<()> + 'a;
+
+/// Copies a package's source files (not `target/`, VCS or hidden directories, nor nested
+/// packages or the skeleton's own output) in sorted order.
+fn copy_package_sources(dir: &Path, output: Option<&Path>, add: &mut AddFile<'_>) -> Result<()> {
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            if e.depth() == 0 {
+                return true;
+            }
+            let is_dir = e.file_type().is_dir();
+            !(is_dir
+                && (name.starts_with('.')
+                    || name == "target"
+                    || e.path().join("Cargo.toml").is_file()
+                    || output.is_some_and(|o| o == e.path())))
+        });
+    for entry in walker {
+        let entry = entry.with_context(|| format!("failed to walk `{}`", dir.display()))?;
+        if entry.file_type().is_file() && entry.path() != dir.join("Cargo.toml") {
+            add(
+                entry.path(),
+                FileKind::Verbatim,
+                crate::fs::read(entry.path())?,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn common_ancestor(paths: &[PathBuf]) -> PathBuf {
+    let mut iter = paths.iter();
+    let Some(first) = iter.next() else {
+        return PathBuf::from("/");
+    };
+    let mut common = first.clone();
+    for path in iter {
+        while !path.starts_with(&common) {
+            if !common.pop() {
+                break;
+            }
+        }
+    }
+    common
+}

@@ -1,0 +1,340 @@
+//! The skeleton: a sorted map of relative paths to file contents, plus a small index, that
+//! holds exactly what affects dependency compilation. Deriving it lives in `derive`, the
+//! manifest rules in `manifest`, the lockfile in `lockfile`, stub sources in `stubs`, cargo
+//! config and toolchain files in `config`; this module owns the value and its on-disk form.
+
+mod config;
+mod derive;
+mod lockfile;
+mod manifest;
+pub mod stubs;
+mod toml;
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use derive::{derive, Derived, PrepareOptions};
+pub use lockfile::MASKED_VERSION;
+
+/// Name of the index file at the top of a skeleton directory.
+pub const INDEX_FILE: &str = "cargo-prebuild.json";
+/// Directory, inside a skeleton directory, holding the files cook lays out.
+pub const TREE_DIR: &str = "tree";
+/// Version of the skeleton format; cook refuses skeletons of another format.
+pub const FORMAT: u32 = 1;
+
+/// What a file in the skeleton is, so cook and people know how it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// A normalized `Cargo.toml`.
+    Manifest,
+    /// The normalized `Cargo.lock`.
+    Lockfile,
+    /// A cargo config file, secrets removed.
+    Config,
+    /// `rust-toolchain` or `rust-toolchain.toml`, verbatim.
+    Toolchain,
+    /// A generated stub target source.
+    Stub,
+    /// A real source file copied verbatim (patched or vendored crates).
+    Verbatim,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    pub kind: FileKind,
+    pub contents: Vec<u8>,
+}
+
+/// A local package whose sources are stubs: cook cleans its artifacts after building.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StubPackage {
+    pub name: String,
+    /// Directory relative to the skeleton tree root, `/`-separated.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Skeleton {
+    /// Relative `/`-separated path (from the tree root) to file. Sorted, so every listing,
+    /// digest and write happens in one order whatever the filesystem's order.
+    pub files: BTreeMap<String, File>,
+    /// Workspace root relative to the tree root (`.` unless out-of-root packages or ancestor
+    /// config files widen the tree).
+    pub workspace: String,
+    pub stub_packages: Vec<StubPackage>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Index {
+    format: u32,
+    digest: String,
+    workspace: String,
+    stub_packages: Vec<StubPackage>,
+    files: Vec<IndexEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct IndexEntry {
+    path: String,
+    kind: FileKind,
+    sha256: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+impl Skeleton {
+    fn entries(&self) -> Vec<IndexEntry> {
+        self.files
+            .iter()
+            .map(|(path, file)| IndexEntry {
+                path: path.clone(),
+                kind: file.kind,
+                sha256: sha256_hex(&file.contents),
+            })
+            .collect()
+    }
+
+    /// Digest over everything cook uses: the format, the layout and every file.
+    pub fn digest(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(format!("cargo-prebuild skeleton format {FORMAT}\n"));
+        hasher.update(format!("workspace {}\n", self.workspace));
+        for pkg in &self.stub_packages {
+            hasher.update(format!("stub-package {} {}\n", pkg.name, pkg.path));
+        }
+        for entry in self.entries() {
+            hasher.update(format!(
+                "file {:?} {} {}\n",
+                entry.kind, entry.sha256, entry.path
+            ));
+        }
+        format!("sha256:{}", hex(&hasher.finalize()))
+    }
+
+    fn index_json(&self) -> Result<Vec<u8>> {
+        let index = Index {
+            format: FORMAT,
+            digest: self.digest(),
+            workspace: self.workspace.clone(),
+            stub_packages: self.stub_packages.clone(),
+            files: self.entries(),
+        };
+        let mut json = serde_json::to_vec_pretty(&index)?;
+        json.push(b'\n');
+        Ok(json)
+    }
+
+    /// Writes the skeleton to `dir`, replacing an earlier skeleton there. The new skeleton is
+    /// written beside `dir` and renamed into place, so `dir` never holds a half-written one.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let dir = crate::fs::absolute(dir)?;
+        check_replaceable(&dir)?;
+        let parent = dir.parent().context("skeleton directory has no parent")?;
+        crate::fs::create_dir_all(parent)?;
+        let staging = tempfile::Builder::new()
+            .prefix(".cargo-prebuild-staging-")
+            .tempdir_in(parent)
+            .with_context(|| {
+                format!(
+                    "failed to create a staging directory in `{}`",
+                    parent.display()
+                )
+            })?;
+        let tree = staging.path().join(TREE_DIR);
+        for (path, file) in &self.files {
+            let dest = tree.join(path);
+            let mut created = Vec::new();
+            create_dirs(&tree, &dest, &mut created)?;
+            crate::fs::write(&dest, &file.contents)?;
+            crate::fs::set_mode(&dest, 0o644)?;
+        }
+        crate::fs::create_dir_all(&tree)?;
+        crate::fs::set_mode(&tree, 0o755)?;
+        crate::fs::write(&staging.path().join(INDEX_FILE), &self.index_json()?)?;
+        crate::fs::set_mode(&staging.path().join(INDEX_FILE), 0o644)?;
+        crate::fs::set_mode(staging.path(), 0o755)?;
+
+        let staging = staging.keep();
+        let result = swap_into_place(&staging, &dir);
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        result
+    }
+
+    /// Reads a skeleton directory, checking every file against the index so an incomplete
+    /// copy is reported instead of cooked.
+    pub fn read(dir: &Path) -> Result<Skeleton> {
+        let index_path = dir.join(INDEX_FILE);
+        if !dir.is_dir() {
+            bail!("skeleton directory `{}` does not exist", dir.display());
+        }
+        let bytes = crate::fs::read(&index_path).with_context(|| {
+            format!(
+                "`{}` is not a skeleton written by `cargo prebuild prepare`",
+                dir.display()
+            )
+        })?;
+        let index: Index = serde_json::from_slice(&bytes).with_context(|| {
+            format!("failed to parse skeleton index `{}`", index_path.display())
+        })?;
+        if index.format != FORMAT {
+            bail!(
+                "skeleton `{}` has format {}, this cargo-prebuild reads format {FORMAT}: \
+                 run `prepare` and `cook` with the same cargo-prebuild version",
+                dir.display(),
+                index.format
+            );
+        }
+        let mut skeleton = Skeleton {
+            files: BTreeMap::new(),
+            workspace: index.workspace,
+            stub_packages: index.stub_packages,
+        };
+        for entry in index.files {
+            check_relative(&entry.path)?;
+            let path = dir.join(TREE_DIR).join(&entry.path);
+            let contents = crate::fs::read(&path)?;
+            if sha256_hex(&contents) != entry.sha256 {
+                bail!(
+                    "skeleton file `{}` does not match the skeleton's index",
+                    path.display()
+                );
+            }
+            skeleton.files.insert(
+                entry.path,
+                File {
+                    kind: entry.kind,
+                    contents,
+                },
+            );
+        }
+        if skeleton.digest() != index.digest {
+            bail!("skeleton `{}` does not match its digest", dir.display());
+        }
+        Ok(skeleton)
+    }
+}
+
+/// A skeleton path must stay inside the tree: no `..`, no absolute paths.
+pub fn check_relative(path: &str) -> Result<()> {
+    let ok = !path.is_empty()
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+    if !ok {
+        bail!("skeleton path `{path}` is not a plain relative path");
+    }
+    Ok(())
+}
+
+/// Creates the directories between `base` and `file`'s parent, recording those it made.
+pub fn create_dirs(base: &Path, file: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
+    let Some(parent) = file.parent() else {
+        return Ok(());
+    };
+    let mut missing = Vec::new();
+    let mut cur = parent;
+    while !cur.exists() {
+        missing.push(cur.to_path_buf());
+        match cur.parent() {
+            Some(p) if p.starts_with(base) || base.starts_with(p) => cur = p,
+            _ => break,
+        }
+    }
+    for dir in missing.into_iter().rev() {
+        crate::fs::create_dir_all(&dir)?;
+        crate::fs::set_mode(&dir, 0o755)?;
+        created.push(dir);
+    }
+    Ok(())
+}
+
+fn check_replaceable(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !dir.is_dir() {
+        bail!(
+            "skeleton destination `{}` exists and is not a directory",
+            dir.display()
+        );
+    }
+    let empty = std::fs::read_dir(dir)
+        .with_context(|| format!("failed to read directory `{}`", dir.display()))?
+        .next()
+        .is_none();
+    if !empty && !dir.join(INDEX_FILE).is_file() {
+        bail!(
+            "`{}` exists and is not a skeleton; refusing to replace it (choose another \
+             `--skeleton` directory or remove it)",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn swap_into_place(staging: &Path, dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let old = staging.with_file_name(format!(
+            "{}.old",
+            staging
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(".cargo-prebuild-old")
+        ));
+        crate::fs::rename(dir, &old)?;
+        if let Err(err) = crate::fs::rename(staging, dir) {
+            // Put the earlier skeleton back rather than leave nothing.
+            let _ = std::fs::rename(&old, dir);
+            return Err(err);
+        }
+        crate::fs::remove_dir_all(&old)
+    } else {
+        crate::fs::rename(staging, dir)
+    }
+}
+
+/// `/`-separated relative path from `base` to `path` (both absolute).
+pub fn relative(base: &Path, path: &Path) -> Result<String> {
+    let rel = path
+        .strip_prefix(base)
+        .with_context(|| format!("`{}` is not under `{}`", path.display(), base.display()))?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Ok(if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    })
+}
+
+/// Joins `/`-separated relative paths, treating `.` as empty.
+pub fn join(base: &str, rel: &str) -> String {
+    match (base, rel) {
+        (".", r) | ("", r) => r.to_string(),
+        (b, ".") | (b, "") => b.to_string(),
+        (b, r) => format!("{b}/{r}"),
+    }
+}
