@@ -1,0 +1,504 @@
+#!/usr/bin/env bash
+# tests/containers/run.sh: real container builds of the README's Dockerfiles (issue 5).
+#
+# Builds OCI images for real with buildah (daemonless, `bud --isolation chroot --layers`,
+# overlay storage in a store of its own) and asserts on the engine's own output: which steps
+# were `Using cache`, which crates were `Compiling` in which step, and what the image's binary
+# prints when run with `buildah run --isolation chroot`.
+#
+# No registry is reachable on the CI machines, so the two base images are made locally:
+#   localhost/cargo-prebuild-test/debian     Debian bookworm from the apt mirror (mmdebstrap)
+#                                            + the host CA bundle (crates.io is reached through
+#                                            a TLS-intercepting proxy); stands in for debian:bookworm-slim
+#   localhost/cargo-prebuild-test/rust-base  + the host's rustup toolchain; stands in for rust:1-bookworm
+# The Dockerfiles under tests/containers/ are the README's, verbatim except for these
+# substitutions, each of which must match exactly once (render()):
+#   FROM rust:1-bookworm     -> FROM localhost/cargo-prebuild-test/rust-base
+#   FROM debian:bookworm-slim -> FROM localhost/cargo-prebuild-test/debian
+#   RUN cargo install cargo-prebuild --locked
+#                            -> COPY --from=cargo-prebuild-src . /usr/local/src/cargo-prebuild
+#                               RUN cargo install --path /usr/local/src/cargo-prebuild --locked
+#   (cargo-prebuild-src is a --build-context holding a clean export of this repository:
+#   the tool is compiled inside the image the way a user installs it, not copied from the host)
+#
+# Usage: tests/containers/run.sh            (as root; installs buildah + mmdebstrap if missing)
+# Environment:
+#   CARGO_PREBUILD_CONTAINER_WORK=/tmp/cargo-prebuild-containers  work dir: image store,
+#       rootfs tarball, per-run logs and contexts
+#   CARGO_PREBUILD_CONTAINER_SRC=worktree|head  what to export of this repository:
+#       worktree (default): Cargo.toml, Cargo.lock, src/ (+ build.rs, README.md, LICENSE) as
+#       they are on disk; head: `git archive HEAD`
+#   CARGO_PREBUILD_CONTAINER_PURGE=1   at the end also delete the base images, the tool image,
+#       the rootfs tarball and the whole store (default: keep them, a rerun then takes ~1-2 min)
+#   CARGO_PREBUILD_CONTAINER_KEEP=1    keep this run's images, contexts and logs for debugging
+#   CARGO_PREBUILD_CONTAINER_ONLY="s1 s2 ..."  run only these scenarios (default: all)
+#   MIRROR=http://deb.debian.org/debian
+# Exit status: 0 only if every check passed.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+WORK=${CARGO_PREBUILD_CONTAINER_WORK:-/tmp/cargo-prebuild-containers}
+SRC_MODE=${CARGO_PREBUILD_CONTAINER_SRC:-worktree}
+ONLY=${CARGO_PREBUILD_CONTAINER_ONLY:-}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+NS=localhost/cargo-prebuild-test
+RUN_ID=$(date +%Y%m%d-%H%M%S)-$$
+RUN=$WORK/runs/$RUN_ID
+LOGS=$RUN/logs
+T_START=$(date +%s)
+
+now()   { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+say()   { printf '\n=== %s\n' "$*"; }
+fatal() { echo "FATAL: $*" >&2; exit 2; }
+
+# ------------------------------------------------------------------ results
+PASSED=0 FAILED=0 FAILURES=() TIMES=()
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
+fail() { FAILED=$((FAILED + 1)); FAILURES+=("$*"); echo "FAIL: $*"; }
+# check DESCRIPTION COMMAND...: PASS if the command succeeds
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+
+# ------------------------------------------------------------------ buildah
+# A store of our own: the suite's images and layer cache never mix with other users' images,
+# and cleaning up can prune without touching anything else. overlay, never vfs (40-90x slower).
+BUILDAH=(buildah --root "$WORK/storage/root" --runroot "$WORK/storage/run" --storage-driver overlay)
+# buildah puts RUN --mount=type=cache folders under $TMPDIR/buildah-cache-<uid>: per run here.
+bh() { TMPDIR="$RUN/tmp" "${BUILDAH[@]}" "$@"; }
+# bud LOG ARGS...: build; the log gets the engine's whole output. Returns the engine's status.
+bud() {
+  local log=$1 label rc=0 t0; shift; label=$(basename "$log" .log); t0=$(now)
+  bh bud --isolation chroot --layers --force-rm "$@" >"$log" 2>&1 || rc=$?
+  TIMES+=("$(printf '%-44s %6ss' "build $label" "$(since "$t0")")")
+  if [ "$rc" != 0 ]; then echo "--- build $label failed (rc=$rc), last lines of $log:"; tail -25 "$log"; fi
+  return "$rc"
+}
+has_image() { bh inspect --type image "$1" >/dev/null 2>&1; }
+# run_image IMAGE CMD...: stdout of CMD run in a container of IMAGE
+run_image() {
+  local c rc=0
+  c=$(bh from --pull=never -q "$1") || return 1
+  bh run --isolation chroot "$c" -- "${@:2}" || rc=$?
+  bh rm "$c" >/dev/null 2>&1 || true
+  return "$rc"
+}
+
+# ------------------------------------------------------------------ log assertions
+STEP_RE='STEP [0-9]+/[0-9]+: '
+# step_status LOG TEXT: "cached", "ran" or "missing" for the first step whose STEP line contains TEXT
+step_status() {
+  awk -v t="$2" -v re="$STEP_RE" '
+    $0 ~ re && index($0, t) { s = 1; next }
+    s && /^--> Using cache/ { print "cached"; found = 1; exit }
+    s && ($0 ~ re || /^--> /) { print "ran"; found = 1; exit }
+    END { if (!found) print (s ? "ran" : "missing") }' "$1"
+}
+step_cached() { [ "$(step_status "$1" "$2")" = cached ]; }
+step_ran()    { [ "$(step_status "$1" "$2")" = ran ]; }
+# step_output LOG TEXT: what the step whose STEP line contains TEXT printed
+step_output() {
+  awk -v t="$2" -v re="$STEP_RE" '
+    $0 ~ re && index($0, t) { s = 1; next }
+    s && ($0 ~ re || /^--> /) { exit }
+    s { print }' "$1"
+}
+LOCAL_CRATES='app|greet|numfmt'
+# compiled LOG TEXT: names of the crates the step compiled, one per line
+compiled() { step_output "$1" "$2" | sed -nE 's/^ *Compiling ([^ ]+) v.*/\1/p' | sort -u; }
+external_compiled() { compiled "$1" "$2" | grep -vxE "$LOCAL_CRATES" || true; }
+no_external_compiled() {
+  local ext; ext=$(external_compiled "$1" "$2" | tr '\n' ' ')
+  [ -z "$ext" ] || { echo "    external crates compiled in '$2': $ext"; return 1; }
+}
+# compiles LOG TEXT CRATE...: the step compiled every CRATE
+compiles() {
+  local got c; got=$(compiled "$1" "$2"); shift 2
+  for c in "$@"; do
+    grep -qx -- "$c" <<<"$got" || { echo "    '$c' not compiled; compiled: $(echo $got)"; return 1; }
+  done
+}
+not_in_log() { ! grep -qE -- "$2" "$1"; }
+# all_cached LOG: every RUN/COPY step came from the cache and nothing was compiled
+all_cached() {
+  local steps hits; steps=$(grep -cE "${STEP_RE}(RUN|COPY)" "$1"); hits=$(grep -c '^--> Using cache' "$1")
+  [ "$steps" = "$hits" ] && not_in_log "$1" '^ *Compiling '
+}
+# output_is IMAGE EXPECTED: the image's binary prints exactly EXPECTED
+output_is() {
+  local got; got=$(run_image "$1" /usr/local/bin/app 2>&1) || true
+  [ "$got" = "$2" ] || { echo "    $1 printed: '$got'"; echo "    expected:  '$2'"; return 1; }
+}
+show_steps() { grep -E "$STEP_RE|^--> Using cache|^ *(Compiling|Downloaded) " "$1" | sed 's/^/    | /'; }
+
+# ------------------------------------------------------------------ 1. packages
+need_pkgs=()
+command -v buildah >/dev/null || need_pkgs+=(buildah)
+command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
+command -v git >/dev/null || need_pkgs+=(git)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  say "apt-get install ${need_pkgs[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+command -v cargo >/dev/null && command -v rustc >/dev/null || fatal "cargo/rustc not found (the image's toolchain is the host's)"
+
+mkdir -p "$WORK" "$LOGS" "$RUN/tmp" "$RUN/dockerfiles"
+exec 9>"$WORK/lock"
+flock -n 9 || { echo "waiting for another run of this suite (lock $WORK/lock)"; flock 9; }
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [ "${CARGO_PREBUILD_CONTAINER_KEEP:-0}" = 1 ]; then
+    echo "kept: images in $WORK/storage (buildah --root $WORK/storage/root ...), run dir $RUN"
+    return
+  fi
+  bh rm --all >/dev/null 2>&1
+  remove_scenario_images
+  if [ "${CARGO_PREBUILD_CONTAINER_PURGE:-0}" = 1 ]; then
+    bh rmi --all --force >/dev/null 2>&1
+    rm -rf "$WORK/storage" "$WORK/base" "$WORK/rust-base" "$WORK/runs"
+    echo "purged $WORK"
+  elif [ "$rc" = 0 ] && [ "$FAILED" = 0 ]; then
+    rm -rf "$RUN"
+  else
+    echo "logs kept in $LOGS"
+  fi
+  rmdir "$WORK/runs" 2>/dev/null
+}
+# All images this suite builds, except the cached base and tool images, then the untagged
+# intermediate (--layers) images left dangling. Only our own store is touched.
+remove_scenario_images() {
+  local img
+  for img in $(bh images --format '{{.Name}}:{{.Tag}}' 2>/dev/null | grep "^$NS/scenario-" || true); do
+    bh rmi -f "$img" >/dev/null 2>&1
+  done
+  local before after
+  while :; do
+    before=$(bh images -a -q 2>/dev/null | wc -l)
+    bh rmi --prune >/dev/null 2>&1
+    after=$(bh images -a -q 2>/dev/null | wc -l)
+    [ "$after" -lt "$before" ] || break
+  done
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------------ 2. base images
+say "base images"
+t0=$(now)
+mkdir -p "$WORK/base"
+if [ ! -s "$WORK/base/rootfs.tar" ]; then
+  # force-unsafe-io: ~30 s instead of ~110 s. The host's CA bundle goes in because crates.io is
+  # reached through a TLS-intercepting proxy (cargo: "self-signed certificate in certificate chain").
+  mmdebstrap --variant=minbase --include=gcc,libc6-dev,ca-certificates \
+    --dpkgopt=force-unsafe-io --aptopt='Acquire::Languages "none"' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --customize-hook='cp /etc/ssl/certs/ca-certificates.crt "$1/etc/ssl/certs/ca-certificates.crt"' \
+    --format=tar bookworm "$WORK/base/rootfs.tar.part" "$MIRROR" >"$LOGS/mmdebstrap.log" 2>&1 \
+    || { tail -20 "$LOGS/mmdebstrap.log"; fatal "mmdebstrap failed"; }
+  mv "$WORK/base/rootfs.tar.part" "$WORK/base/rootfs.tar"
+  TIMES+=("$(printf '%-44s %6ss' "mmdebstrap rootfs" "$(since "$t0")")")
+fi
+if ! has_image "$NS/debian"; then
+  cp "$HERE/base/debian.Dockerfile" "$WORK/base/Dockerfile"
+  bud "$LOGS/base-debian.log" -t "$NS/debian" "$WORK/base" || fatal "base image $NS/debian"
+fi
+if ! has_image "$NS/rust-base"; then
+  rm -rf "$WORK/rust-base"; mkdir -p "$WORK/rust-base"
+  sysroot=$(rustc --print sysroot)
+  # hard links: instant and no extra disk; a copy if the work dir is on another filesystem
+  cp -al "$sysroot" "$WORK/rust-base/rust" 2>/dev/null || cp -a "$sysroot" "$WORK/rust-base/rust"
+  printf 'rust/share/doc\n' >"$WORK/rust-base/.dockerignore"
+  cp "$HERE/base/rust-base.Dockerfile" "$WORK/rust-base/Dockerfile"
+  bud "$LOGS/base-rust.log" -t "$NS/rust-base" "$WORK/rust-base" || fatal "base image $NS/rust-base"
+  rm -rf "$WORK/rust-base"
+fi
+echo "base images ready ($(since "$t0") s): $(run_image "$NS/rust-base" sh -c 'cargo --version')"
+
+# A clean slate: nothing from an earlier run (crashed, or CARGO_PREBUILD_CONTAINER_KEEP=1) may
+# turn this run's cold builds into cache hits.
+bh rm --all >/dev/null 2>&1 || true
+remove_scenario_images
+
+# ------------------------------------------------------------------ 3. cargo-prebuild's source
+export_source() {
+  say "clean export of $REPO ($SRC_MODE)"
+  SRC=$RUN/cargo-prebuild-src
+  mkdir -p "$SRC"
+  case $SRC_MODE in
+    head) git -C "$REPO" archive --format=tar HEAD | tar -x -C "$SRC" ;;
+    worktree)
+      for f in Cargo.toml Cargo.lock build.rs README.md LICENSE src; do
+        if [ -e "$REPO/$f" ]; then cp -a "$REPO/$f" "$SRC/"; fi
+      done ;;
+    *) fatal "CARGO_PREBUILD_CONTAINER_SRC must be worktree or head" ;;
+  esac
+  rm -rf "$SRC/tests" "$SRC/target"   # tests/ holds this suite's fixtures, not needed to install
+  [ -f "$SRC/Cargo.toml" ] && [ -d "$SRC/src" ] || fatal "no Cargo.toml/src in the export"
+  [ -f "$SRC/Cargo.lock" ] || fatal "no Cargo.lock in $REPO: 'cargo install --locked' needs the committed lockfile"
+  SRC_HASH=$(cd "$SRC" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+  echo "export: $(find "$SRC" -type f | wc -l) files, content hash $SRC_HASH"
+}
+
+# ------------------------------------------------------------------ 4. Dockerfiles
+# render SRC DST: the README Dockerfile with the local base images and the from-source install
+render() {
+  local src=$1 dst=$2 n
+  n=$(grep -c '^FROM rust:1-bookworm' "$src" || true)
+  [ "$n" = 1 ] || fatal "$src: expected exactly one 'FROM rust:1-bookworm', found $n"
+  n=$(grep -c '^FROM debian:bookworm-slim' "$src" || true)
+  [ "$n" = 1 ] || fatal "$src: expected exactly one 'FROM debian:bookworm-slim', found $n"
+  n=$(grep -cx 'RUN cargo install cargo-prebuild --locked' "$src" || true)
+  [ "$n" = "${3:-1}" ] || fatal "$src: expected ${3:-1} 'RUN cargo install cargo-prebuild --locked', found $n"
+  sed -e "s#^FROM rust:1-bookworm#FROM $NS/rust-base#" \
+      -e "s#^FROM debian:bookworm-slim#FROM $NS/debian#" \
+      -e 's#^RUN cargo install cargo-prebuild --locked$#COPY --from=cargo-prebuild-src . /usr/local/src/cargo-prebuild\nRUN cargo install --path /usr/local/src/cargo-prebuild --locked#' \
+      "$src" >"$dst"
+}
+DF=$RUN/dockerfiles
+render "$HERE/Dockerfile" "$DF/Dockerfile"
+render "$HERE/Dockerfile.cache-mount" "$DF/Dockerfile.cache-mount"
+render "$HERE/Dockerfile.naive" "$DF/Dockerfile.naive" 0
+SRC=$RUN/cargo-prebuild-src
+BC=(--build-context "cargo-prebuild-src=$SRC")
+
+# ------------------------------------------------------------------ 5. workspaces
+# new_ws NAME [VARIANT...]: a fresh copy of the fixture with variant overlays applied
+new_ws() {
+  local ws=$RUN/ws/$1 v; shift
+  rm -rf "$ws"; mkdir -p "$ws"
+  cp -a "$HERE/fixture/." "$ws/"
+  for v in "$@"; do cp -a "$HERE/variants/$v/." "$ws/"; done
+  echo "$ws"
+}
+set_label() { sed -i "s/let label = \"[^\"]*\";/let label = \"$2\";/" "$1/app/src/main.rs"; grep -q "\"$2\"" "$1/app/src/main.rs"; }
+# every file and folder of the context gets an mtime long before any layer of this run
+age_tree() { find "$1" -exec touch -h -d '2001-02-03 04:05:06' {} +; }
+expected() { # expected LABEL GREET_VERSION [HEX]
+  local out="$1: hello ${GREET_EXTRA:-}from greet $2 on linux | 1_234_567"
+  [ -n "${3:-}" ] && out="$out (hex $3)"
+  echo "$out"
+}
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+COOK='cargo prebuild cook'
+FINAL='RUN cargo build --release --locked --bin app'
+FINAL_CM='cargo build --release --locked --bin app'
+
+if want neg; then
+  # The naive dummy-main.rs Dockerfile must FAIL these mtime checks (ship its stub), which
+  # shows that the checks of s5 can fail. It needs neither cargo-prebuild nor its image.
+  WSN=$(new_ws naive-old-mtime)
+  set_label "$WSN" fixture-old-mtime
+  age_tree "$WSN"
+  say "neg: negative control, the naive dummy-main.rs Dockerfile with sources older than its stub layer"
+  L=$LOGS/s5a-naive.log
+  if bud "$L" -f "$DF/Dockerfile.naive" -t "$NS/scenario-naive" "$WSN"; then
+    show_steps "$L"
+    got=$(run_image "$NS/scenario-naive" /usr/local/bin/app 2>&1 || true)
+    echo "    naive image printed: '$got'"
+    check "5 negative control: the naive Dockerfile ships the stub (so this test can fail)" \
+      test "$got" != "$(expected fixture-old-mtime 0.1.0)"
+  else
+    fail "5 negative control build"
+  fi
+
+  WSN=$(new_ws naive-timestamp)
+  set_label "$WSN" fixture-timestamp
+  printf '\n[profile.release]\ncodegen-units = 8\n' >>"$WSN/Cargo.toml"
+  say "neg: negative control, the naive Dockerfile with buildah bud --timestamp"
+  L=$LOGS/s5b-naive.log
+  if bud "$L" --timestamp 1600000000 -f "$DF/Dockerfile.naive" -t "$NS/scenario-naive-ts" "$WSN"; then
+    got=$(run_image "$NS/scenario-naive-ts" /usr/local/bin/app 2>&1 || true)
+    echo "    naive image printed: '$got'"
+    check "5 negative control: the naive Dockerfile ships the stub under --timestamp" \
+      test "$got" != "$(expected fixture-timestamp 0.1.0)"
+  else
+    fail "5 negative control build"
+  fi
+fi
+
+# ------------------------------------------------------------------ 6. scenarios
+NEED_TOOL=0; for s in s1 s2 s3 s4 s5 s6; do want $s && NEED_TOOL=1; done
+if [ "$NEED_TOOL" = 1 ]; then
+export_source
+say "tool: cargo install --path (clean export) in the chef stage"
+TOOL=$NS/tool:$SRC_HASH
+if bud "$LOGS/tool.log" -f "$DF/Dockerfile" "${BC[@]}" --target chef -t "$TOOL" "$RUN/tmp"; then
+  if step_ran "$LOGS/tool.log" 'cargo install --path'; then
+    check "7 tool: cargo-prebuild compiled from source inside the image" \
+      grep -qE '^ *Compiling cargo-prebuild v' "$LOGS/tool.log"
+  else
+    pass "7 tool: image of this exact source already built (layer cache)"
+  fi
+  check "7 tool: 'cargo prebuild --help' works in the image" \
+    run_image "$TOOL" sh -c 'cargo prebuild --help >/dev/null && test -x /usr/local/cargo/bin/cargo-prebuild'
+  # older tool images (other sources) are not worth keeping
+  for img in $(bh images --format '{{.Name}}:{{.Tag}}' | grep "^$NS/tool:" | grep -v ":$SRC_HASH\$" || true); do
+    bh rmi -f "$img" >/dev/null 2>&1 || true
+  done
+else
+  fail "7 tool: cargo install --path . --locked in the chef stage"
+  fatal "cannot continue without the tool"
+fi
+
+fi
+
+IMG=$NS/scenario-app
+WS=$(new_ws main)
+
+if want s1; then
+  say "s1: cold build of the README Dockerfile (3-member workspace, crates.io deps)"
+  L=$LOGS/s1-cold.log
+  if bud "$L" -f "$DF/Dockerfile" "${BC[@]}" -t "$IMG" "$WS"; then
+    show_steps "$L"
+    check "1 chef stage (tool install) reused from the layer cache" step_cached "$L" 'cargo install --path'
+    check "1 cook step ran" step_ran "$L" "$COOK"
+    check "1 cook compiled itoa, cfg-if, smallvec" compiles "$L" "$COOK" itoa cfg-if smallvec
+    check "1 final build compiled no external crate" no_external_compiled "$L" "$FINAL"
+    check "1 final build compiled the workspace members" compiles "$L" "$FINAL" app greet numfmt
+    check "1 image prints the real output" output_is "$IMG" "$(expected fixture-v1 0.1.0)"
+  else
+    fail "1 cold build"
+  fi
+
+  L=$LOGS/s1-nochange.log
+  if bud "$L" -f "$DF/Dockerfile" "${BC[@]}" -t "$IMG" "$WS"; then
+    check "1 rebuild with nothing changed: every RUN/COPY step cached" all_cached "$L"
+  else
+    fail "1 no-change rebuild"
+  fi
+fi
+
+if want s2; then
+  say "s2: source-only edit (app and greet)"
+  set_label "$WS" fixture-v2
+  sed -i 's/\["hello", "from", "greet"\]/["hello", "again", "from", "greet"]/' "$WS/greet/src/lib.rs"
+  GREET_EXTRA="again "
+  L=$LOGS/s2-source-edit.log
+  if bud "$L" -f "$DF/Dockerfile" "${BC[@]}" -t "$IMG" "$WS"; then
+    show_steps "$L"
+    check "2 planner re-ran on the new sources" step_ran "$L" 'cargo prebuild prepare'
+    check "2 skeleton COPY is a cache hit (byte-identical skeleton)" step_cached "$L" 'COPY --from=planner'
+    check "2 cook step is a cache hit" step_cached "$L" "$COOK"
+    check "2 final build ran" step_ran "$L" "$FINAL"
+    check "2 final build compiled no external crate" no_external_compiled "$L" "$FINAL"
+    check "2 image prints the edited output" output_is "$IMG" "$(expected fixture-v2 0.1.0)"
+  else
+    fail "2 source-edit build"
+  fi
+fi
+
+if want s3; then
+  say "s3: local version bump (greet 0.1.0 -> 0.1.1, Cargo.lock too), description edit, new test file"
+  cp -a "$HERE/variants/bump/." "$WS/"
+  L=$LOGS/s3-bump.log
+  if bud "$L" -f "$DF/Dockerfile" "${BC[@]}" -t "$IMG" "$WS"; then
+    show_steps "$L"
+    check "3 cook step is a cache hit" step_cached "$L" "$COOK"
+    check "3 final build compiled no external crate" no_external_compiled "$L" "$FINAL"
+    check "3 image prints the bumped version (real manifest, not the skeleton's)" \
+      output_is "$IMG" "$(expected fixture-v2 0.1.1)"
+  else
+    fail "3 version-bump build"
+  fi
+fi
+
+if want s4; then
+  say "s4: dependency change (numfmt gains hex 0.4)"
+  cp -a "$HERE/variants/dep-change/." "$WS/"   # on top of s3's bump
+  L=$LOGS/s4-dep-change.log
+  if bud "$L" -f "$DF/Dockerfile" "${BC[@]}" -t "$IMG" "$WS"; then
+    show_steps "$L"
+    check "4 cook step re-ran" step_ran "$L" "$COOK"
+    check "4 cook compiled hex" compiles "$L" "$COOK" hex
+    check "4 final build compiled no external crate" no_external_compiled "$L" "$FINAL"
+    check "4 image prints the output with the new dependency" \
+      output_is "$IMG" "$(expected fixture-v2 0.1.1 000000000012d687)"
+  else
+    fail "4 dependency-change build"
+  fi
+fi
+GREET_EXTRA=
+
+if want s5; then
+  say "s5a: sources older than the cook layer (mtime 2001), cook layer reused from s1"
+  WS5=$(new_ws old-mtime)
+  set_label "$WS5" fixture-old-mtime
+  age_tree "$WS5"
+  L=$LOGS/s5a-old-mtime.log
+  if bud "$L" -f "$DF/Dockerfile" "${BC[@]}" -t "$NS/scenario-old-mtime" "$WS5"; then
+    show_steps "$L"
+    if want s1; then check "5a cook layer reused (older than nothing but the sources)" step_cached "$L" "$COOK"; fi
+    check "5a final build compiled no external crate" no_external_compiled "$L" "$FINAL"
+    check "5a image prints the real output, not a stub" output_is "$NS/scenario-old-mtime" "$(expected fixture-old-mtime 0.1.0)"
+  else
+    fail "5a old-mtime build"
+  fi
+
+  say "s5b: buildah bud --timestamp (every file of every new layer stamped 2020-09-13)"
+  # a profile change alters the dependency layer, so that cook really runs under --timestamp:
+  # then the cooked target/ and the copied sources carry the very same mtime
+  WS6=$(new_ws timestamp)
+  set_label "$WS6" fixture-timestamp
+  printf '\n[profile.release]\ncodegen-units = 8\n' >>"$WS6/Cargo.toml"
+  L=$LOGS/s5b-timestamp.log
+  if bud "$L" --timestamp 1600000000 -f "$DF/Dockerfile" "${BC[@]}" -t "$NS/scenario-timestamp" "$WS6"; then
+    show_steps "$L"
+    check "5b cook ran under --timestamp (new profile => new skeleton)" step_ran "$L" "$COOK"
+    check "5b final build compiled no external crate" no_external_compiled "$L" "$FINAL"
+    check "5b image prints the real output, not a stub" output_is "$NS/scenario-timestamp" "$(expected fixture-timestamp 0.1.0)"
+  else
+    fail "5b --timestamp build"
+  fi
+
+fi
+
+if want s6; then
+  say "s6: RUN --mount=type=cache for the registry and target/"
+  WS7=$(new_ws cache-mount)
+  set_label "$WS7" fixture-cm1
+  CM=$NS/scenario-cache-mount
+  L=$LOGS/s6-cm1.log
+  if bud "$L" -f "$DF/Dockerfile.cache-mount" "${BC[@]}" -t "$CM" "$WS7"; then
+    show_steps "$L"
+    check "6 build 1: cook compiled the dependencies into the cache mount" compiles "$L" "$COOK" itoa
+    check "6 build 1: final build compiled no external crate" no_external_compiled "$L" "$FINAL_CM"
+    check "6 build 1: image prints the real output" output_is "$CM" "$(expected fixture-cm1 0.1.0)"
+  else
+    fail "6 cache-mount build 1"
+  fi
+  set_label "$WS7" fixture-cm2
+  L=$LOGS/s6-cm2.log
+  if bud "$L" -f "$DF/Dockerfile.cache-mount" "${BC[@]}" -t "$CM" "$WS7"; then
+    show_steps "$L"
+    check "6 build 2 (source edit): cook step is a cache hit" step_cached "$L" "$COOK"
+    check "6 build 2: final build compiled no external crate" no_external_compiled "$L" "$FINAL_CM"
+    check "6 build 2: nothing downloaded (registry cache mount reused)" not_in_log "$L" '^ *Downloaded '
+
+    check "6 build 2: image prints the edited output" output_is "$CM" "$(expected fixture-cm2 0.1.0)"
+  else
+    fail "6 cache-mount build 2"
+  fi
+  set_label "$WS7" fixture-cm3
+  age_tree "$WS7"
+  L=$LOGS/s6-cm3-old-mtime.log
+  if bud "$L" -f "$DF/Dockerfile.cache-mount" "${BC[@]}" -t "$CM" "$WS7"; then
+    show_steps "$L"
+    check "6 build 3 (source edit, sources older than the cached target/): image prints the edited output" \
+      output_is "$CM" "$(expected fixture-cm3 0.1.0)"
+  else
+    fail "6 cache-mount build 3"
+  fi
+fi
+
+# ------------------------------------------------------------------ summary
+say "timings"
+printf '%s\n' "${TIMES[@]}"
+echo "whole suite: $(( $(date +%s) - T_START )) s"
+say "result: $PASSED passed, $FAILED failed"
+for f in "${FAILURES[@]}"; do echo "  FAILED: $f"; done
+[ "$FAILED" = 0 ] || exit 1
+echo "ALL CONTAINER CHECKS PASSED"
