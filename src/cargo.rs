@@ -38,6 +38,13 @@ impl CargoCommand {
         self
     }
 
+    /// The same directory and environment, another program (`rustc` beside cargo).
+    pub fn with_program(mut self, program: OsString) -> Self {
+        self.program = program;
+        self.args.clear();
+        self
+    }
+
     pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
         self.args.push(arg.as_ref().to_os_string());
         self
@@ -48,6 +55,11 @@ impl CargoCommand {
             self.arg(arg);
         }
         self
+    }
+
+    /// The `std` command, for callers that need pipes.
+    pub fn std_command(&self) -> Command {
+        self.command()
     }
 
     fn command(&self) -> Command {

@@ -30,6 +30,10 @@ pub enum Command {
     Prepare(PrepareArgs),
     /// Lay a skeleton out here, build its dependencies, then remove every laid-out file
     Cook(Box<CookArgs>),
+    /// Run the real `cargo build`, warning first where it differs from how cook ran
+    Build(Box<BuildCmdArgs>),
+    /// Build (a no-op when up to date) and check: no external package recompiled, no stub
+    Verify(Box<VerifyArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +97,48 @@ pub struct CookArgs {
     pub fetch_only: bool,
 
     #[command(flatten)]
+    pub build: BuildArgs,
+
+    /// Extra arguments appended to the cargo command line
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<OsString>,
+}
+
+/// `cargo prebuild build`: the real build, checked against how cook ran.
+#[derive(Debug, Args)]
+pub struct BuildCmdArgs {
+    /// After building, report recompiled external packages and any stub artifact (as `verify`)
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Fail before building when the build differs from cook in a way that recompiles
+    /// dependencies
+    #[arg(long)]
+    pub deny_rebuild: bool,
+
+    #[command(flatten)]
+    pub build: BuildArgs,
+
+    /// Extra arguments appended to the cargo command line
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<OsString>,
+}
+
+/// `cargo prebuild verify`: prove the build output holds no stub and reused the cook.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+
+    /// Extra arguments appended to the cargo command line
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<OsString>,
+}
+
+/// The flags `cargo build` takes, shared by cook, build and verify with cargo's meanings.
+#[derive(Debug, Args, Default, Clone)]
+pub struct BuildArgs {
+    #[command(flatten)]
     pub packages: PackageArgs,
 
     #[command(flatten)]
@@ -109,10 +155,6 @@ pub struct CookArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
-
-    /// Extra arguments appended to the cargo command line
-    #[arg(last = true, value_name = "ARGS")]
-    pub extra: Vec<OsString>,
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -253,7 +295,9 @@ impl Cargo {
         let Cargo::Prebuild(prebuild) = self;
         match &prebuild.command {
             Command::Prepare(args) => &args.output,
-            Command::Cook(args) => &args.output,
+            Command::Cook(args) => &args.build.output,
+            Command::Build(args) => &args.build.output,
+            Command::Verify(args) => &args.build.output,
         }
     }
 }

@@ -8,6 +8,8 @@ use anyhow::{bail, Result};
 
 use crate::cargo::CargoCommand;
 use crate::cli::{CookArgs, CookCommand};
+use crate::flags::Flags;
+use crate::record::Record;
 use crate::shell::Shell;
 use crate::skeleton::{self, FileKind, Skeleton};
 
@@ -19,146 +21,18 @@ pub struct CookOptions {
     pub workspace_dir: PathBuf,
     pub command: CookCommand,
     pub fetch_only: bool,
-    /// Flags forwarded to the cargo build-like command, target names already widened.
-    pub build_args: Vec<OsString>,
-    /// Flags forwarded to `cargo fetch`.
-    pub fetch_args: Vec<OsString>,
-    /// Flags that locate artifacts (profile, targets, target dir, config), for the cleanup.
-    pub clean_args: Vec<OsString>,
+    pub flags: Flags,
     pub extra: Vec<OsString>,
 }
 
 impl CookOptions {
     pub fn from_args(args: &CookArgs, shell: &Shell) -> Result<CookOptions> {
-        let cwd = std::env::current_dir()?;
-        let mut build = Vec::<OsString>::new();
-        let mut fetch = Vec::<OsString>::new();
-        let mut clean = Vec::<OsString>::new();
-        let push =
-            |v: &mut Vec<OsString>, items: &[&str]| v.extend(items.iter().map(OsString::from));
-
-        for p in &args.packages.package {
-            push(&mut build, &["--package", p]);
-        }
-        if args.packages.workspace {
-            push(&mut build, &["--workspace"]);
-        }
-        for p in &args.packages.exclude {
-            push(&mut build, &["--exclude", p]);
-        }
-
-        // Stub targets carry reserved names, so named targets widen to their kind: every
-        // target of a kind in a package compiles the same dependencies.
-        let t = &args.targets;
-        if t.lib {
-            push(&mut build, &["--lib"]);
-        }
-        for (named, all, flag) in [
-            (&t.bin, t.bins, "--bins"),
-            (&t.example, t.examples, "--examples"),
-            (&t.test, t.tests, "--tests"),
-            (&t.bench, t.benches, "--benches"),
-        ] {
-            if all || !named.is_empty() {
-                push(&mut build, &[flag]);
-            }
-        }
-        if t.all_targets {
-            push(&mut build, &["--all-targets"]);
-        }
-
-        let f = &args.features;
-        for feature in &f.features {
-            push(&mut build, &["--features", feature]);
-        }
-        if f.all_features {
-            push(&mut build, &["--all-features"]);
-        }
-        if f.no_default_features {
-            push(&mut build, &["--no-default-features"]);
-        }
-
-        let c = &args.compile;
-        let mut locate = Vec::<OsString>::new();
-        if c.release {
-            push(&mut locate, &["--release"]);
-        }
-        if let Some(profile) = &c.profile {
-            push(&mut locate, &["--profile", profile]);
-        }
-        for target in &c.target {
-            push(&mut locate, &["--target", target]);
-        }
-        if let Some(dir) = &c.target_dir {
-            locate.push("--target-dir".into());
-            locate.push(crate::fs::absolute(dir)?.into_os_string());
-        }
-        let m = &args.manifest;
-        let mut common = Vec::<OsString>::new();
-        for flag in [
-            (m.locked, "--locked"),
-            (m.offline, "--offline"),
-            (m.frozen, "--frozen"),
-        ] {
-            if flag.0 {
-                push(&mut common, &[flag.1]);
-            }
-        }
-        for config in &m.config {
-            push(&mut common, &["--config", config]);
-        }
-        for z in &m.unstable {
-            push(&mut common, &["-Z", z]);
-        }
-        let o = &args.output;
-        let mut output = Vec::<OsString>::new();
-        if o.quiet {
-            push(&mut output, &["--quiet"]);
-        }
-        for _ in 0..o.verbose {
-            push(&mut output, &["--verbose"]);
-        }
-        if let Some(color) = shell.color_arg() {
-            push(&mut output, &["--color", color]);
-        }
-
-        build.extend(locate.iter().cloned());
-        if let Some(jobs) = &c.jobs {
-            push(&mut build, &["--jobs", jobs]);
-        }
-        if let Some(timings) = &c.timings {
-            match timings {
-                Some(fmts) => build.push(format!("--timings={fmts}").into()),
-                None => push(&mut build, &["--timings"]),
-            }
-        }
-        for format in &o.message_format {
-            push(&mut build, &["--message-format", format]);
-        }
-        build.extend(common.iter().cloned());
-        build.extend(output.iter().cloned());
-
-        for target in &c.target {
-            push(&mut fetch, &["--target", target]);
-        }
-        fetch.extend(common.iter().cloned());
-        fetch.extend(output.iter().cloned());
-
-        clean.extend(locate);
-        clean.extend(common);
-        if let Some(color) = shell.color_arg() {
-            push(&mut clean, &["--color", color]);
-        }
-        clean.push("--quiet".into());
-
         Ok(CookOptions {
             skeleton_dir: crate::fs::absolute(&args.skeleton)?,
-            workspace_dir: cwd,
+            workspace_dir: std::env::current_dir()?,
             command: args.command,
             fetch_only: args.fetch_only,
-            build_args: build,
-            fetch_args: fetch,
-            clean_args: clean,
+            flags: Flags::from_args(&args.build, shell)?,
             extra: args.extra.clone(),
         })
     }
@@ -191,7 +65,12 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
         format!("{} files in `{}`", laid.files.len(), tree_root.display()),
     );
 
-    let result = run_cargo(options, &skeleton, shell);
+    let result = run_cargo(options, &skeleton, shell).and_then(|code| {
+        if code == 0 && !options.fetch_only {
+            write_record(options, &skeleton, shell)?;
+        }
+        Ok(code)
+    });
     let cleaned = if options.fetch_only {
         Ok(())
     } else {
@@ -331,18 +210,36 @@ fn base_command(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Ca
 fn run_cargo(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<i32> {
     let mut cmd = base_command(options, skeleton, shell);
     if options.fetch_only {
-        cmd.arg("fetch").args(&options.fetch_args);
+        cmd.arg("fetch").args(options.flags.fetch_args());
     } else {
         cmd.arg(options.command.cargo_subcommand());
         if options.command == CookCommand::Test {
             cmd.arg("--no-run");
         }
-        cmd.args(&options.build_args);
+        cmd.args(options.flags.build_args(true, true));
     }
     cmd.args(&options.extra);
     shell.verbose("Running", format!("`{cmd}`"));
     let status = cmd.status()?;
     Ok(status.code().unwrap_or(101))
+}
+
+/// Records how cook ran in the target directory, for `cargo prebuild build` to compare with.
+fn write_record(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<()> {
+    let base = base_command(options, skeleton, shell);
+    let rustc = crate::record::rustc_version(&base)?;
+    let command = options.command.cargo_subcommand();
+    let record = Record::capture(command, &options.flags, &options.workspace_dir, &rustc)?;
+    let target_dir = crate::record::target_dir(&base, &options.flags, &options.workspace_dir)?;
+    record.write(&target_dir)?;
+    shell.verbose(
+        "Recorded",
+        format!(
+            "cook settings in `{}`",
+            target_dir.join(crate::record::RECORD_FILE).display()
+        ),
+    );
+    Ok(())
 }
 
 /// Asks cargo itself to remove the stub packages' artifacts (`cargo clean -p`), so cleanup
@@ -358,7 +255,8 @@ fn clean_stub_artifacts(options: &CookOptions, skeleton: &Skeleton, shell: &Shel
         cmd.arg("--package")
             .arg(format!("{}@{}", pkg.name, crate::skeleton::MASKED_VERSION));
     }
-    cmd.args(&options.clean_args);
+    cmd.args(options.flags.locate_args(true));
+    cmd.arg("--quiet");
     shell.verbose("Running", format!("`{cmd}`"));
     cmd.output()?;
     Ok(())

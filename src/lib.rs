@@ -8,10 +8,13 @@
 pub mod cargo;
 pub mod cli;
 pub mod cook;
+pub mod flags;
 pub mod fs;
 pub mod prepare;
+pub mod record;
 pub mod shell;
 pub mod skeleton;
+pub mod verify;
 pub mod workspace;
 
 use cli::{Cargo, Command};
@@ -36,11 +39,36 @@ pub fn run(cli: Cargo, shell: &mut Shell) -> Result<(), Failure> {
         Command::Prepare(args) => prepare::prepare(&args, shell)?,
         Command::Cook(args) => {
             let options = cook::CookOptions::from_args(&args, shell)?;
-            let code = cook::cook(&options, shell)?;
-            if code != 0 {
-                return Err(Failure::Cargo(u8::try_from(code).unwrap_or(101)));
-            }
+            exit_with(cook::cook(&options, shell)?)?;
+        }
+        Command::Build(args) => {
+            let options = verify::BuildOptions {
+                dir: std::env::current_dir().map_err(anyhow::Error::from)?,
+                flags: flags::Flags::from_args(&args.build, shell)?,
+                extra: args.extra.clone(),
+                verify: args.verify,
+                deny_rebuild: args.deny_rebuild,
+            };
+            exit_with(verify::build(&options, shell)?)?;
+        }
+        Command::Verify(args) => {
+            let options = verify::BuildOptions {
+                dir: std::env::current_dir().map_err(anyhow::Error::from)?,
+                flags: flags::Flags::from_args(&args.build, shell)?,
+                extra: args.extra.clone(),
+                verify: true,
+                deny_rebuild: false,
+            };
+            exit_with(verify::build(&options, shell)?)?;
         }
     }
     Ok(())
+}
+
+fn exit_with(code: i32) -> Result<(), Failure> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(Failure::Cargo(u8::try_from(code).unwrap_or(101)))
+    }
 }

@@ -93,6 +93,11 @@ impl Shell {
         }
     }
 
+    /// An `error:` line that does not end the run.
+    pub fn print_error(&self, message: &str) {
+        self.print("error:", RED, false, message);
+    }
+
     /// `error: ...` followed by cargo's `Caused by:` chain.
     pub fn error(&self, err: &anyhow::Error) {
         self.print("error:", RED, false, &err.to_string());

@@ -38,7 +38,8 @@ pub fn find_configs(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-fn cargo_home() -> Option<PathBuf> {
+/// `$CARGO_HOME`, or `~/.cargo`.
+pub fn cargo_home() -> Option<PathBuf> {
     std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
