@@ -83,6 +83,30 @@ pub fn sanitize(path: &Path, text: &str) -> Result<String> {
     Ok(toml::to_string(&config))
 }
 
+/// Directories that `[source]` replacement reads crates from (`directory`, `local-registry`),
+/// resolved against the directory holding `.cargo/`: vendored sources are dependency inputs.
+pub fn source_dirs(path: &Path, text: &str) -> Result<Vec<PathBuf>> {
+    let config = toml::parse(text, path)?;
+    let base = path
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("/"));
+    let mut dirs = Vec::new();
+    if let Some(sources) = toml::table(&config, "source") {
+        for source in sources.values() {
+            let Node::Table(source) = source else {
+                continue;
+            };
+            for key in ["directory", "local-registry"] {
+                if let Some(dir) = toml::as_str(source.get(key)) {
+                    dirs.push(base.join(dir));
+                }
+            }
+        }
+    }
+    Ok(dirs)
+}
+
 fn strip_secrets(table: &mut Table) {
     for key in SECRET_KEYS {
         table.remove(*key);

@@ -71,6 +71,16 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
             .map(Path::to_path_buf),
     );
     anchors.extend(verbatim.iter().cloned());
+    let mut vendor_dirs = Vec::new();
+    for path in &configs {
+        let text = crate::fs::read_to_string(path)?;
+        for dir in config::source_dirs(path, &text)? {
+            if let Ok(dir) = std::fs::canonicalize(&dir) {
+                vendor_dirs.push(dir);
+            }
+        }
+    }
+    anchors.extend(vendor_dirs.iter().cloned());
     let tree_root = common_ancestor(&anchors);
 
     let mut files = BTreeMap::new();
@@ -189,6 +199,9 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
             config::sanitize(path, &text)?.into_bytes(),
         )?;
     }
+    for dir in &vendor_dirs {
+        copy_tree(dir, options.output.as_deref(), &mut add)?;
+    }
     if let Some(path) = &toolchain {
         add(path, FileKind::Toolchain, crate::fs::read(path)?)?;
     }
@@ -257,6 +270,25 @@ fn patched_dirs(ws: &Workspace, root_manifest: &Table) -> BTreeSet<PathBuf> {
 
 /// Adds one file to the skeleton being derived.
 type AddFile<'a> = dyn FnMut(&Path, FileKind, Vec<u8>) -> Result<()> + 'a;
+
+/// Copies a whole directory (vendored crates: every file, `.cargo-checksum.json` included).
+fn copy_tree(dir: &Path, output: Option<&Path>, add: &mut AddFile<'_>) -> Result<()> {
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| output.is_none_or(|o| o != e.path()));
+    for entry in walker {
+        let entry = entry.with_context(|| format!("failed to walk `{}`", dir.display()))?;
+        if entry.file_type().is_file() {
+            add(
+                entry.path(),
+                FileKind::Verbatim,
+                crate::fs::read(entry.path())?,
+            )?;
+        }
+    }
+    Ok(())
+}
 
 /// Copies a package's source files (not `target/`, VCS or hidden directories, nor nested
 /// packages or the skeleton's own output) in sorted order.
