@@ -50,6 +50,19 @@ pub struct PrepareArgs {
     #[arg(long, value_name = "PATH", help_heading = "Manifest Options")]
     pub manifest_path: Option<PathBuf>,
 
+    /// Per-image skeleton: only this member and what it needs (repeatable)
+    #[arg(
+        short = 'p',
+        long = "package",
+        value_name = "SPEC",
+        help_heading = "Package Selection"
+    )]
+    pub package: Vec<String>,
+
+    /// Per-image skeleton: only the member owning this binary and what it needs (repeatable)
+    #[arg(long, value_name = "NAME", help_heading = "Package Selection")]
+    pub bin: Vec<String>,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -24,6 +24,8 @@ pub fn options(args: &PrepareArgs) -> Result<(PrepareOptions, Option<PathBuf>)> 
         PrepareOptions {
             manifest_path,
             output: output.clone(),
+            packages: args.package.clone(),
+            bins: args.bin.clone(),
         },
         output,
     ))

@@ -17,6 +17,8 @@ pub struct Package {
     pub manifest_path: PathBuf,
     pub lib: Option<LibKind>,
     pub has_bins: bool,
+    /// Names of the bin targets (for `prepare --bin`).
+    pub bins: Vec<String>,
     pub has_build_script: bool,
     pub has_build_deps: bool,
     pub has_dev_deps: bool,
@@ -109,6 +111,12 @@ impl Workspace {
                     manifest_path,
                     lib,
                     has_bins: has_kind(TargetKind::Bin),
+                    bins: pkg
+                        .targets
+                        .iter()
+                        .filter(|t| t.is_bin())
+                        .map(|t| t.name.clone())
+                        .collect(),
                     has_build_script: has_kind(TargetKind::CustomBuild),
                     has_build_deps: deps_of(DependencyKind::Build),
                     has_dev_deps: deps_of(DependencyKind::Development),
@@ -155,10 +163,54 @@ impl Workspace {
         }
     }
 
+    /// Keeps only the members selected by package name or bin name, and the local packages
+    /// they reach: a per-image skeleton.
+    pub fn prune(&mut self, packages: &[String], bins: &[String]) -> Result<()> {
+        let mut selected = BTreeSet::new();
+        for name in packages {
+            let dir = self
+                .members
+                .iter()
+                .find(|d| self.packages.get(*d).is_some_and(|p| &p.name == name));
+            match dir {
+                Some(dir) => selected.insert(dir.clone()),
+                None => bail!(
+                    "package `{name}` is not a member of the workspace at `{}`",
+                    self.root.display()
+                ),
+            };
+        }
+        for bin in bins {
+            let dir = self.members.iter().find(|d| {
+                self.packages
+                    .get(*d)
+                    .is_some_and(|p| p.bins.iter().any(|b| b == bin))
+            });
+            match dir {
+                Some(dir) => selected.insert(dir.clone()),
+                None => bail!("no workspace member has a bin target named `{bin}`"),
+            };
+        }
+        let reached = self.reachable_from(&selected);
+        self.packages.retain(|dir, _| reached.contains(dir));
+        self.members.retain(|dir| reached.contains(dir));
+        let roots: BTreeSet<PathBuf> = self
+            .packages
+            .values()
+            .map(|p| p.workspace_root.clone())
+            .collect();
+        self.foreign_roots.retain(|r| roots.contains(r));
+        Ok(())
+    }
+
     /// Directories of the packages reachable from the members through path dependencies.
     fn reachable(&self) -> BTreeSet<PathBuf> {
-        let mut seen: BTreeSet<PathBuf> = self.members.clone();
-        let mut stack: Vec<PathBuf> = self.members.iter().cloned().collect();
+        self.reachable_from(&self.members)
+    }
+
+    fn reachable_from(&self, start: &BTreeSet<PathBuf>) -> BTreeSet<PathBuf> {
+        let mut seen: BTreeSet<PathBuf> = start.clone();
+        let mut stack: Vec<PathBuf> = start.iter().cloned().collect();
         while let Some(dir) = stack.pop() {
             if let Some(pkg) = self.packages.get(&dir) {
                 for dep in &pkg.path_deps {

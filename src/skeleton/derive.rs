@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use super::stubs::StubTarget;
 use super::toml::{self, Node, Table};
-use super::{config, lockfile, manifest, relative, File, FileKind, Skeleton, StubPackage};
+use super::{config, lockfile, manifest, prune, relative, File, FileKind, Skeleton, StubPackage};
 use crate::workspace::{Package, Workspace};
 
 /// Everything `prepare` decided before deriving: absolute paths, no clap types.
@@ -16,6 +16,10 @@ pub struct PrepareOptions {
     pub manifest_path: Option<PathBuf>,
     /// The skeleton's destination, never read back as input.
     pub output: Option<PathBuf>,
+    /// Per-image skeleton: only these packages (and what they need).
+    pub packages: Vec<String>,
+    /// Per-image skeleton: only the packages owning these bins (and what they need).
+    pub bins: Vec<String>,
 }
 
 /// A skeleton and what the user should hear about it.
@@ -27,7 +31,11 @@ pub struct Derived {
 }
 
 pub fn derive(options: &PrepareOptions) -> Result<Derived> {
-    let ws = Workspace::load(options.manifest_path.as_deref())?;
+    let mut ws = Workspace::load(options.manifest_path.as_deref())?;
+    let pruned = !options.packages.is_empty() || !options.bins.is_empty();
+    if pruned {
+        ws.prune(&options.packages, &options.bins)?;
+    }
     let mut warnings = Vec::new();
     let root_manifest_path = ws.root.join("Cargo.toml");
     let root_manifest = toml::parse(
@@ -122,6 +130,9 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
         }
         manifest::strip_path_dep_versions(&mut doc, dir, &is_masked);
         if *dir == ws.root {
+            if pruned {
+                prune::restrict_members(&mut doc, &ws)?;
+            }
             manifest::normalize_workspace(&mut doc, &resolver, keep_rust_version);
         } else if doc.contains_key("workspace") {
             let own = manifest::effective_resolver(&doc);
@@ -150,6 +161,9 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
     }
     if !ws.packages.contains_key(&ws.root) {
         let mut doc = root_manifest.clone();
+        if pruned {
+            prune::restrict_members(&mut doc, &ws)?;
+        }
         manifest::strip_path_dep_versions(&mut doc, &ws.root, &is_masked);
         manifest::normalize_workspace(&mut doc, &resolver, keep_rust_version);
         add(
@@ -207,11 +221,17 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
     }
 
     stub_packages.sort();
-    let skeleton = Skeleton {
+    let mut skeleton = Skeleton {
         files,
         workspace: relative(&tree_root, &ws.root)?,
         stub_packages,
     };
+    if pruned {
+        prune::unused_workspace_dependencies(&mut skeleton)?;
+        if lock_text.is_some() {
+            prune::relock(&mut skeleton)?;
+        }
+    }
     Ok(Derived {
         skeleton,
         warnings,

@@ -7,6 +7,7 @@ mod config;
 mod derive;
 mod lockfile;
 mod manifest;
+mod prune;
 pub mod stubs;
 mod toml;
 
