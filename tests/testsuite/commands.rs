@@ -1,0 +1,137 @@
+//! Other cargo commands cooked on the same skeleton (`--command check|clippy|test|doc`),
+//! `--fetch-only`, and `--locked`.
+
+use std::fs;
+
+use walkdir::WalkDir;
+
+use crate::support::*;
+
+const FAST: [MtimePolicy; 2] = [
+    MtimePolicy::PreserveOlder,
+    MtimePolicy::RestampCookedThenCopy,
+];
+
+fn dev_targets() -> Project {
+    project().fixture("dev-targets").build()
+}
+
+#[test]
+fn cook_check() {
+    let p = dev_targets();
+    e2e(&p)
+        .command("check")
+        .policies(&FAST)
+        .local(&["devlib"])
+        .no_executables()
+        .run();
+}
+
+#[test]
+fn cook_clippy() {
+    let p = dev_targets();
+    e2e(&p)
+        .command("clippy")
+        .policies(&FAST)
+        .local(&["devlib"])
+        .no_executables()
+        .run();
+}
+
+#[test]
+fn cook_doc() {
+    let p = dev_targets();
+    e2e(&p)
+        .command("doc")
+        .policies(&FAST)
+        .local(&["devlib"])
+        .no_executables()
+        .run();
+}
+
+/// `cook --command test` then `cargo test --no-run`: the real test binaries run real tests.
+#[test]
+fn cook_test_no_run() {
+    let p = dev_targets();
+    e2e(&p)
+        .command("test")
+        .policies(&FAST)
+        .local(&["devlib"])
+        .bin("devtool", "devtool sees 10")
+        .tests("lib-test:devlib", &["tests::real_unit_test"])
+        .tests("bin-test:devtool", &["real_bin_test"])
+        .tests("test:integration", &["real_integration_test"])
+        .exe("example:demo", Expect::Stdout("demo 5".into()))
+        .exe("example:other", Expect::Stdout("other example 3".into()))
+        .run();
+}
+
+/// A download-only layer: with its own CARGO_HOME, `--fetch-only` downloads everything the
+/// real build needs (which then works `--offline`) and compiles nothing.
+#[test]
+fn cook_fetch_only() {
+    let p = dev_targets();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let home = p.sandbox().join("cargo-home");
+    fs::create_dir_all(&home).unwrap();
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(&builder).unwrap();
+
+    let mut cook = prebuild_cmd(&builder);
+    cook.env("CARGO_HOME", &home)
+        .arg("cook")
+        .arg("--skeleton")
+        .arg(&skel)
+        .arg("--fetch-only");
+    run(&mut cook).assert_ok("cook --fetch-only");
+    let left = top_level(&builder);
+    assert!(
+        left.iter().all(|e| e == "target"),
+        "fetch-only left laid-out files: {left:?}"
+    );
+    let compiled: Vec<_> = WalkDir::new(&builder)
+        .into_iter()
+        .map(|e| e.unwrap().path().to_path_buf())
+        .filter(|p| p.extension().is_some_and(|x| x == "rlib" || x == "rmeta"))
+        .collect();
+    assert!(compiled.is_empty(), "fetch-only compiled: {compiled:?}");
+
+    copy_tree(p.root(), &builder, MtimePolicy::PreserveOlder, &[]);
+    let mut build = cargo_cmd(&builder);
+    build
+        .env("CARGO_HOME", &home)
+        .args(["build", "--all-targets", "--offline", "--locked"]);
+    run(&mut build).assert_ok("offline build after fetch-only");
+}
+
+/// `cook --locked` works wherever `cargo build --locked` works on the real tree: here a local
+/// crate shares its name with a registry crate another member depends on.
+#[test]
+fn cook_locked_with_local_crate_named_like_a_registry_crate() {
+    let p = project()
+        .file("Cargo.toml", "[workspace]\nmembers = [\"app\", \"itoa\"]\nresolver = \"2\"\n")
+        .file(
+            "itoa/Cargo.toml",
+            "[package]\nname = \"itoa\"\nversion = \"0.5.0\"\nedition = \"2021\"\npublish = false\n",
+        )
+        .file("itoa/src/lib.rs", "pub fn local() -> &'static str {\n    \"local itoa\"\n}\n")
+        .file(
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = { path = \"../itoa\" }\nreal-itoa = { package = \"itoa\", version = \"1\" }\n",
+        )
+        .file(
+            "app/src/main.rs",
+            "fn main() {\n    println!(\"{} and {}\", itoa::local(), real_itoa::Buffer::new().format(1));\n}\n",
+        )
+        .build();
+    p.cargo(&["build", "--locked", "--offline"])
+        .assert_ok("the real tree builds --locked");
+    rm_rf(&p.path("target"));
+    e2e(&p)
+        .flags(&["--locked"])
+        .policies(&FAST)
+        .local(&["app", "itoa"])
+        .bin("app", "local itoa and 1")
+        .run();
+}

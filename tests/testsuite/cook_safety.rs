@@ -1,0 +1,172 @@
+//! cook never destroys a user's file, removes exactly what it laid out, and a stub can never
+//! pass for a real program.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::support::*;
+
+fn app() -> Project {
+    project()
+        .file(
+            "Cargo.toml",
+            "[package]\nname = \"safe\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n",
+        )
+        .file("src/lib.rs", "pub fn v() -> u8 {\n    4\n}\n")
+        .file("src/main.rs", "fn main() {\n    println!(\"safe {}\", itoa::Buffer::new().format(safe::v()));\n}\n")
+        .file("src/bin/aux.rs", "fn main() {\n    println!(\"aux\");\n}\n")
+        .build()
+}
+
+fn cook(builder: &Path, skel: &Path, flags: &[&str]) -> std::process::Output {
+    let mut cmd = prebuild_cmd(builder);
+    cmd.arg("cook").arg("--skeleton").arg(skel).args(flags);
+    run(&mut cmd)
+}
+
+/// Skeleton files (relative to `tree/`) that exist under `dir` with other contents.
+fn conflicts(skel: &Path, dir: &Path) -> Vec<String> {
+    files_under(&skel.join("tree"))
+        .into_iter()
+        .filter(|rel| {
+            let theirs = dir.join(rel);
+            theirs.is_file()
+                && fs::read(&theirs).unwrap() != fs::read(skel.join("tree").join(rel)).unwrap()
+        })
+        .collect()
+}
+
+/// `COPY . .` then cook: every real source must survive, and nothing may be written.
+#[test]
+fn cook_refuses_to_overwrite_real_sources() {
+    let p = app();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    copy_tree(p.root(), &builder, MtimePolicy::PreserveOlder, &[]);
+    let conflicting = conflicts(&skel, &builder);
+    assert!(
+        !conflicting.is_empty(),
+        "fixture must conflict with the skeleton"
+    );
+    let before = listing(&builder);
+
+    let out = cook(&builder, &skel, &[]);
+    out.assert_code(101, "cook over real sources");
+    let stderr = out.stderr_str();
+    assert!(stderr.contains("error:"), "no `error:`\n{}", out.describe());
+    assert!(
+        conflicting.iter().any(|c| stderr.contains(c.as_str())),
+        "error does not name a conflicting path (any of {conflicting:?})\n{}",
+        out.describe()
+    );
+    assert_same_tree(&before, &listing(&builder), "builder after a refused cook");
+}
+
+/// Only a locally modified manifest in the way: refused, manifest intact, nothing written.
+#[test]
+fn cook_refuses_to_overwrite_a_modified_manifest() {
+    let p = app();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(&builder).unwrap();
+    let manifest = format!("{}\n# my local edit\n", p.read("Cargo.toml"));
+    fs::write(builder.join("Cargo.toml"), &manifest).unwrap();
+    let before = listing(&builder);
+
+    let out = cook(&builder, &skel, &[]);
+    out.assert_code(101, "cook over a modified Cargo.toml");
+    assert!(
+        out.stderr_str().contains("error:"),
+        "no `error:`\n{}",
+        out.describe()
+    );
+    assert!(
+        out.stderr_str().contains("Cargo.toml"),
+        "error does not name Cargo.toml\n{}",
+        out.describe()
+    );
+    assert_eq!(
+        fs::read_to_string(builder.join("Cargo.toml")).unwrap(),
+        manifest
+    );
+    assert_same_tree(&before, &listing(&builder), "builder after a refused cook");
+}
+
+/// Files cook did not create stay exactly as they were; everything it laid out is gone.
+#[test]
+fn cook_removes_exactly_what_it_laid_out() {
+    let p = app();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(builder.join("keep")).unwrap();
+    fs::write(builder.join("notes.txt"), "mine\n").unwrap();
+    fs::write(builder.join("keep/data.txt"), "also mine\n").unwrap();
+    let before = listing(&builder);
+
+    cook(&builder, &skel, &[]).assert_ok("cook");
+    let mut after = listing(&builder);
+    after.retain(|path, _| path != "target" && !path.starts_with("target/"));
+    assert_same_tree(&before, &after, "builder after cook, outside target/");
+    assert!(
+        builder.join("target").is_dir(),
+        "cook built nothing into target/"
+    );
+}
+
+fn assert_is_stub(key: &str, exe: &Path) {
+    let out = run(&mut std::process::Command::new(exe));
+    let said = format!("{}{}", out.stdout_str(), out.stderr_str());
+    assert!(
+        said.contains(STUB_MARKER),
+        "stub {key} does not say it is a stub\n{}",
+        out.describe()
+    );
+    assert!(
+        !out.status.success(),
+        "stub {key} exits 0\n{}",
+        out.describe()
+    );
+}
+
+/// Building the skeleton's own tree gives only stubs, and each one says so and fails.
+#[test]
+fn stub_binaries_identify_themselves_and_fail() {
+    let p = app();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let tree = p.sandbox().join("stub-build");
+    copy_tree(&skel.join("tree"), &tree, MtimePolicy::Now, &[]);
+    let out = cargo(&tree, ["build", "--offline", "--message-format", "json"]);
+    out.assert_ok("cargo build of the skeleton tree");
+    let exes = BuildReport::parse(&out.stdout).executables();
+    // Stubs may carry reserved target names: any bin is fine, but there must be one.
+    assert!(
+        exes.keys().any(|k| k.starts_with("bin:")),
+        "no stub bin built: {exes:?}"
+    );
+    for (key, exe) in &exes {
+        assert_is_stub(key, exe);
+    }
+}
+
+/// Any binary cook leaves in target/ is a stub that says so (none is also fine).
+#[test]
+fn binaries_left_by_cook_are_marked_stubs() {
+    let p = app();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(&builder).unwrap();
+    cook(&builder, &skel, &[]).assert_ok("cook");
+    for entry in fs::read_dir(builder.join("target/debug")).unwrap() {
+        let exe = entry.unwrap().path();
+        let executable = exe.is_file() && exe.metadata().unwrap().permissions().mode() & 0o111 != 0;
+        if executable {
+            assert_is_stub(&exe.display().to_string(), &exe);
+        }
+    }
+}
