@@ -34,6 +34,8 @@ pub enum Command {
     Build(Box<BuildCmdArgs>),
     /// Build (a no-op when up to date) and check: no external package recompiled, no stub
     Verify(Box<VerifyArgs>),
+    /// Explain a cache miss: what changed between two skeletons (or a skeleton and a workspace)
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +148,28 @@ pub struct VerifyArgs {
     /// Extra arguments appended to the cargo command line
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier skeleton directory (or workspace directory)
+    pub old: PathBuf,
+    /// The later skeleton directory (or workspace directory)
+    pub new: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: DiffFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DiffFormat {
+    /// For people
+    #[default]
+    Human,
+    /// One JSON object
+    Json,
 }
 
 /// The flags `cargo build` takes, shared by cook, build and verify with cargo's meanings.
@@ -311,6 +335,7 @@ impl Cargo {
             Command::Cook(args) => &args.build.output,
             Command::Build(args) => &args.build.output,
             Command::Verify(args) => &args.build.output,
+            Command::Diff(args) => &args.output,
         }
     }
 }

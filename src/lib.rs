@@ -8,6 +8,7 @@
 pub mod cargo;
 pub mod cli;
 pub mod cook;
+pub mod diff;
 pub mod flags;
 pub mod fs;
 pub mod prepare;
@@ -50,6 +51,12 @@ pub fn run(cli: Cargo, shell: &mut Shell) -> Result<(), Failure> {
                 deny_rebuild: args.deny_rebuild,
             };
             exit_with(verify::build(&options, shell)?)?;
+        }
+        Command::Diff(args) => {
+            let old = diff::load(&args.old)?;
+            let new = diff::load(&args.new)?;
+            let changes = diff::diff(&old, &new)?;
+            diff::print(&changes, args.format == cli::DiffFormat::Json, &old, &new)?;
         }
         Command::Verify(args) => {
             let options = verify::BuildOptions {

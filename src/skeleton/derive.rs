@@ -129,6 +129,10 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
             });
         }
         manifest::strip_path_dep_versions(&mut doc, dir, &is_masked);
+        if *dir != ws.root {
+            // cargo ignores profiles outside the workspace root (with a warning).
+            doc.remove("profile");
+        }
         if *dir == ws.root {
             if pruned {
                 prune::restrict_members(&mut doc, &ws)?;

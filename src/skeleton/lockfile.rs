@@ -34,6 +34,29 @@ struct Lockfile {
     metadata: Option<toml_edit::Table>,
 }
 
+/// A locked package as people name it: `(name, version, source)`; local packages have no
+/// source.
+pub type LockedPackage = (String, String, Option<String>);
+
+/// Every package a lockfile pins, with the packages each depends on.
+pub fn packages(text: &str, path: &Path) -> Result<Vec<(LockedPackage, Vec<String>)>> {
+    let lock =
+        parse(text).with_context(|| format!("failed to parse lockfile `{}`", path.display()))?;
+    Ok(lock
+        .entries
+        .iter()
+        .map(|e| {
+            let deps = e
+                .dependencies
+                .iter()
+                .flatten()
+                .map(|&d| lock.entries[d].name.clone())
+                .collect();
+            ((e.name.clone(), e.version.clone(), e.source.clone()), deps)
+        })
+        .collect())
+}
+
 /// Rewrites `text` (a `Cargo.lock`) with every local package not named in `keep` masked.
 pub fn mask(text: &str, path: &Path, keep: &BTreeSet<String>) -> Result<String> {
     let mut lock =

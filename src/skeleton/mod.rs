@@ -5,11 +5,11 @@
 
 mod config;
 mod derive;
-mod lockfile;
+pub(crate) mod lockfile;
 mod manifest;
 mod prune;
 pub mod stubs;
-mod toml;
+pub(crate) mod toml;
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -235,6 +235,11 @@ impl Skeleton {
         }
         Ok(skeleton)
     }
+}
+
+/// Whether a manifest table name holds dependencies.
+pub fn is_dep_table(name: &str) -> bool {
+    manifest::DEP_TABLES.contains(&name)
 }
 
 /// A skeleton path must stay inside the tree: no `..`, no absolute paths.
