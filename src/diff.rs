@@ -144,14 +144,17 @@ fn package_dir(dir: &str) -> &str {
     }
 }
 
+/// Locked packages by `(name, source)`: their versions, each with its dependencies' names.
+type LockIndex = BTreeMap<(String, Option<String>), Vec<(String, Vec<String>)>>;
+
 fn lock_changes(
     path: &str,
     old: Option<&str>,
     new: Option<&str>,
     out: &mut Vec<Change>,
 ) -> Result<()> {
-    let read = |text: Option<&str>| -> Result<BTreeMap<(String, Option<String>), Vec<(String, Vec<String>)>>> {
-        let mut map: BTreeMap<(String, Option<String>), Vec<(String, Vec<String>)>> = BTreeMap::new();
+    let read = |text: Option<&str>| -> Result<LockIndex> {
+        let mut map = LockIndex::new();
         if let Some(text) = text {
             for ((name, version, source), deps) in lockfile::packages(text, Path::new(path))? {
                 map.entry((name, source)).or_default().push((version, deps));
