@@ -111,6 +111,11 @@ pub struct CookArgs {
     #[arg(long, conflicts_with = "command")]
     pub fetch_only: bool,
 
+    /// Start from the target directory of an earlier cook (e.g. copied from the previous
+    /// dependency image): reuse what is still fresh, prune what the graph no longer uses
+    #[arg(long, value_name = "DIR", conflicts_with = "fetch_only")]
+    pub seed: Option<PathBuf>,
+
     #[command(flatten)]
     pub build: BuildArgs,
 

@@ -22,6 +22,8 @@ pub struct CookOptions {
     pub command: CookCommand,
     pub fetch_only: bool,
     pub flags: Flags,
+    /// Target directory of an earlier cook to start from.
+    pub seed: Option<PathBuf>,
     pub extra: Vec<OsString>,
 }
 
@@ -34,6 +36,7 @@ impl CookOptions {
             fetch_only: args.fetch_only,
             flags: Flags::from_args(&args.build, shell)?,
             extra: args.extra.clone(),
+            seed: args.seed.as_deref().map(crate::fs::absolute).transpose()?,
         })
     }
 }
@@ -65,12 +68,7 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
         format!("{} files in `{}`", laid.files.len(), tree_root.display()),
     );
 
-    let result = run_cargo(options, &skeleton, shell).and_then(|code| {
-        if code == 0 && !options.fetch_only {
-            write_record(options, &skeleton, shell)?;
-        }
-        Ok(code)
-    });
+    let result = seed_and_run(options, &skeleton, shell);
     let cleaned = if options.fetch_only {
         Ok(())
     } else {
@@ -224,14 +222,51 @@ fn run_cargo(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Resul
     Ok(status.code().unwrap_or(101))
 }
 
-/// Records how cook ran in the target directory, for `cargo prebuild build` to compare with.
-fn write_record(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<()> {
+/// Plants the seed (if any), runs cargo, prunes what a seed left unused, records how cook ran.
+fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<i32> {
+    if options.fetch_only {
+        return run_cargo(options, skeleton, shell);
+    }
     let base = base_command(options, skeleton, shell);
     let rustc = crate::record::rustc_version(&base)?;
-    let command = options.command.cargo_subcommand();
-    let record = Record::capture(command, &options.flags, &options.workspace_dir, &rustc)?;
     let target_dir = crate::record::target_dir(&base, &options.flags, &options.workspace_dir)?;
-    record.write(&target_dir)?;
+    let seeded = match &options.seed {
+        Some(seed) => crate::seed::plant(seed, &target_dir, &rustc, shell)?,
+        None => false,
+    };
+    let code = run_cargo(options, skeleton, shell)?;
+    if code != 0 {
+        return Ok(code);
+    }
+    if seeded {
+        let mut cmd = base.clone();
+        cmd.arg(options.command.cargo_subcommand());
+        if options.command == CookCommand::Test {
+            cmd.arg("--no-run");
+        }
+        cmd.args(options.flags.build_args(true, false));
+        cmd.args(["--quiet", "--message-format", "json"]);
+        let used = crate::seed::used_units(&cmd)?;
+        let removed = crate::seed::prune(&used)?;
+        shell.status(
+            "Pruned",
+            format!("{removed} artifacts the dependency graph no longer uses"),
+        );
+    }
+    write_record(options, &rustc, &target_dir, shell)?;
+    Ok(code)
+}
+
+/// Records how cook ran in the target directory, for `cargo prebuild build` to compare with.
+fn write_record(
+    options: &CookOptions,
+    rustc: &str,
+    target_dir: &Path,
+    shell: &Shell,
+) -> Result<()> {
+    let command = options.command.cargo_subcommand();
+    let record = Record::capture(command, &options.flags, &options.workspace_dir, rustc)?;
+    record.write(target_dir)?;
     shell.verbose(
         "Recorded",
         format!(

@@ -13,6 +13,7 @@ pub mod flags;
 pub mod fs;
 pub mod prepare;
 pub mod record;
+pub mod seed;
 pub mod shell;
 pub mod skeleton;
 pub mod verify;
