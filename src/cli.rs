@@ -136,6 +136,12 @@ pub struct BuildCmdArgs {
     #[arg(long)]
     pub deny_rebuild: bool,
 
+    /// Remove the local crates' artifacts first (`cargo clean -p` for each), so they are
+    /// rebuilt from these sources whatever their mtimes: for target dirs shared between
+    /// builds (cache mounts), where another branch's newer artifacts could pass as fresh
+    #[arg(long)]
+    pub rebuild_local: bool,
+
     #[command(flatten)]
     pub build: BuildArgs,
 

@@ -50,6 +50,7 @@ pub fn run(cli: Cargo, shell: &mut Shell) -> Result<(), Failure> {
                 extra: args.extra.clone(),
                 verify: args.verify,
                 deny_rebuild: args.deny_rebuild,
+                rebuild_local: args.rebuild_local,
             };
             exit_with(verify::build(&options, shell)?)?;
         }
@@ -66,6 +67,7 @@ pub fn run(cli: Cargo, shell: &mut Shell) -> Result<(), Failure> {
                 extra: args.extra.clone(),
                 verify: true,
                 deny_rebuild: false,
+                rebuild_local: false,
             };
             exit_with(verify::build(&options, shell)?)?;
         }

@@ -25,6 +25,7 @@ pub struct BuildOptions {
     pub extra: Vec<OsString>,
     pub verify: bool,
     pub deny_rebuild: bool,
+    pub rebuild_local: bool,
 }
 
 /// What the build did that a cached dependency layer should have prevented.
@@ -52,6 +53,9 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
             mismatches.len()
         );
     }
+    if options.rebuild_local {
+        clean_local(options, &base, shell)?;
+    }
     if !options.verify {
         let mut cmd = base;
         cmd.arg("build")
@@ -71,6 +75,29 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
         );
     }
     Ok(code)
+}
+
+/// `cargo clean -p` for every local package, in the profile and targets of this build.
+fn clean_local(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result<()> {
+    let manifest = options.dir.join("Cargo.toml");
+    let ws = crate::workspace::Workspace::load(Some(&manifest))?;
+    let mut cmd = base.clone();
+    cmd.arg("clean");
+    for pkg in ws.packages.values() {
+        cmd.arg("--package")
+            .arg(format!("{}@{}", pkg.name, pkg.version));
+    }
+    cmd.args(options.flags.locate_args(true)).arg("--quiet");
+    shell.verbose("Running", format!("`{cmd}`"));
+    cmd.output()?;
+    shell.status(
+        "Cleaned",
+        format!(
+            "{} local packages, to rebuild them from these sources",
+            ws.packages.len()
+        ),
+    );
+    Ok(())
 }
 
 fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result<Vec<Mismatch>> {

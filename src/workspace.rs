@@ -12,6 +12,7 @@ use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, TargetKind};
 #[derive(Debug, Clone)]
 pub struct Package {
     pub name: String,
+    pub version: String,
     /// Directory holding `Cargo.toml` (absolute, symlinks resolved).
     pub dir: PathBuf,
     pub manifest_path: PathBuf,
@@ -107,6 +108,7 @@ impl Workspace {
                 dir.clone(),
                 Package {
                     name: pkg.name.to_string(),
+                    version: pkg.version.to_string(),
                     dir: dir.clone(),
                     manifest_path,
                     lib,
