@@ -170,3 +170,19 @@ fn binaries_left_by_cook_are_marked_stubs() {
         }
     }
 }
+
+/// A cook killed half-way leaves its own files; the next cook accepts files identical to the
+/// skeleton's instead of refusing.
+#[test]
+fn cook_accepts_identical_leftovers() {
+    let p = app();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    copy_tree(&skel.join("tree"), &builder, MtimePolicy::Now, &[]);
+    cook(&builder, &skel, &[]).assert_ok("cook over identical leftovers");
+    assert!(
+        builder.join("target").is_dir(),
+        "cook built nothing into target/"
+    );
+}

@@ -26,9 +26,8 @@ fn single_bin() {
     e2e(&p).local(&["hello"]).bin("hello", "hello 42").run();
 }
 
-#[test]
-fn lib_and_bin_release() {
-    let p = project()
+fn lib_and_bin() -> Project {
+    project()
         .file(
             "Cargo.toml",
             &pkg("mixed", "smallvec = \"1\"\nitoa = \"1\"\n"),
@@ -48,7 +47,12 @@ pub fn greet() -> String {
             "src/main.rs",
             "fn main() {\n    println!(\"{}\", mixed::greet());\n}\n",
         )
-        .build();
+        .build()
+}
+
+#[test]
+fn lib_and_bin_release() {
+    let p = lib_and_bin();
     e2e(&p)
         .flags(&["--release"])
         .local(&["mixed"])
@@ -305,9 +309,8 @@ itoa = "1"
         .run();
 }
 
-#[test]
-fn several_bins() {
-    let p = project()
+fn several_bins_project() -> Project {
+    project()
         .file(
             "Cargo.toml",
             r#"[package]
@@ -336,7 +339,12 @@ either = "1"
             "tools/three.rs",
             "fn main() {\n    let e: either::Either<u8, u8> = either::Either::Right(3);\n    println!(\"bin three {}\", multi::n(e.into_inner()));\n}\n",
         )
-        .build();
+        .build()
+}
+
+#[test]
+fn several_bins() {
+    let p = several_bins_project();
     e2e(&p)
         .local(&["multi"])
         .bin("multi", "multi main 0")
@@ -724,11 +732,9 @@ itoa = "1"
         .run();
 }
 
-/// `-p app` where `app` uses memchr without `std` and the other member with it: cooking the
-/// whole workspace would unify features and the real `-p app` build would recompile memchr.
-#[test]
-fn package_selection_with_differing_features() {
-    let p = project()
+/// Two members using memchr with and without `std`.
+fn differing_features() -> Project {
+    project()
         .file(
             "Cargo.toml",
             "[workspace]\nmembers = [\"app\", \"tool\"]\nresolver = \"2\"\n",
@@ -749,7 +755,14 @@ fn package_selection_with_differing_features() {
             "tool/src/main.rs",
             "fn main() {\n    println!(\"tool {:?}\", memchr::memmem::find(b\"hello\", b\"ll\"));\n}\n",
         )
-        .build();
+        .build()
+}
+
+/// `-p app` where `app` uses memchr without `std` and the other member with it: cooking the
+/// whole workspace would unify features and the real `-p app` build would recompile memchr.
+#[test]
+fn package_selection_with_differing_features() {
+    let p = differing_features();
     e2e(&p)
         .flags(&["-p", "app"])
         .local(&["app"])
@@ -814,5 +827,170 @@ fn relative_target_dir_and_config() {
         ])
         .local(&["cfgd"])
         .bin("cfgd", "cfgd 8")
+        .run();
+}
+
+/// `.cargo/config.toml` moves every output (`target-dir`, `build-dir`, `build.target`): cleanup
+/// must not assume `target/debug/...` (issue 2, item 8).
+#[test]
+fn config_moves_target_dir_build_dir_and_target() {
+    let host = host_triple();
+    let p = project()
+        .file(
+            ".cargo/config.toml",
+            &format!(
+                "[build]\ntarget-dir = \"out/target\"\nbuild-dir = \"out/build\"\ntarget = \"{host}\"\n"
+            ),
+        )
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"lib\", \"app\"]\nresolver = \"2\"\n",
+        )
+        .file("lib/Cargo.toml", &pkg("movedlib", "itoa = \"1\"\n"))
+        .file(
+            "lib/src/lib.rs",
+            "pub fn n() -> String {\n    itoa::Buffer::new().format(11).to_string()\n}\n",
+        )
+        .file(
+            "app/Cargo.toml",
+            &pkg("moved", "movedlib = { path = \"../lib\" }\ncfg-if = \"1\"\n"),
+        )
+        .file(
+            "app/src/main.rs",
+            "fn main() {\n    println!(\"moved {}\", movedlib::n());\n}\n",
+        )
+        .build();
+    e2e(&p)
+        .output_dirs(&["out"])
+        .local(&["movedlib", "moved"])
+        .bin("moved", "moved 11")
+        .run();
+}
+
+/// `[patch.crates-io]` replacing a registry crate by a local one: the patch must keep
+/// matching in the skeleton (a masked version would not), and the local crate is real.
+#[test]
+fn patch_registry_crate_with_local_path() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            r#"[package]
+name = "patcher"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+itoa = "1"
+cfg-if = "1"
+
+[patch.crates-io]
+itoa = { path = "patched/itoa" }
+"#,
+        )
+        .file(
+            "patched/itoa/Cargo.toml",
+            "[package]\nname = \"itoa\"\nversion = \"1.0.99\"\nedition = \"2021\"\n",
+        )
+        .file(
+            "patched/itoa/src/lib.rs",
+            r#"pub struct Buffer;
+
+impl Buffer {
+    pub fn new() -> Self {
+        Buffer
+    }
+    pub fn format(&mut self, n: u32) -> String {
+        format!("patched-{n}")
+    }
+}
+"#,
+        )
+        .file(
+            "src/main.rs",
+            "fn main() {\n    println!(\"patcher {}\", itoa::Buffer::new().format(5));\n}\n",
+        )
+        .build();
+    assert!(
+        p.read("Cargo.lock").contains("1.0.99"),
+        "the patch is not used by the real lockfile"
+    );
+    e2e(&p)
+        .local(&["patcher"])
+        .real_in_skeleton(&["itoa"])
+        .bin("patcher", "patcher patched-5")
+        .run();
+}
+
+#[test]
+fn workspace_with_exclude_flag() {
+    let p = differing_features();
+    e2e(&p)
+        .flags(&["--workspace", "--exclude", "tool"])
+        .policies(&[
+            MtimePolicy::PreserveOlder,
+            MtimePolicy::RestampCookedThenCopy,
+        ])
+        .local(&["app"])
+        .bin("app", "found at 2")
+        .run();
+}
+
+#[test]
+fn one_bin_of_several() {
+    let p = several_bins_project();
+    e2e(&p)
+        .flags(&["--bin", "two"])
+        .policies(&[
+            MtimePolicy::PreserveOlder,
+            MtimePolicy::RestampCookedThenCopy,
+        ])
+        .local(&["multi"])
+        .bin("two", "bin two 2")
+        .run();
+}
+
+#[test]
+fn bins_frozen_one_job_quiet() {
+    let p = several_bins_project();
+    e2e(&p)
+        .flags(&["--bins", "--frozen", "-j", "1", "-q"])
+        .policies(&[
+            MtimePolicy::PreserveOlder,
+            MtimePolicy::RestampCookedThenCopy,
+        ])
+        .local(&["multi"])
+        .bin("multi", "multi main 0")
+        .bin("one", "bin one 1")
+        .bin("two", "bin two 2")
+        .bin("three", "bin three 3")
+        .run();
+}
+
+/// `--lib`: no executable at all.
+#[test]
+fn lib_only() {
+    let p = lib_and_bin();
+    e2e(&p)
+        .flags(&["--lib"])
+        .policies(&[
+            MtimePolicy::PreserveOlder,
+            MtimePolicy::RestampCookedThenCopy,
+        ])
+        .local(&["mixed"])
+        .run();
+}
+
+#[test]
+fn all_examples() {
+    let p = dev_targets();
+    e2e(&p)
+        .flags(&["--examples"])
+        .policies(&[
+            MtimePolicy::PreserveOlder,
+            MtimePolicy::RestampCookedThenCopy,
+        ])
+        .local(&["devlib"])
+        .exe("example:demo", Expect::Stdout("demo 5".into()))
+        .exe("example:other", Expect::Stdout("other example 3".into()))
         .run();
 }

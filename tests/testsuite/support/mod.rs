@@ -650,6 +650,8 @@ pub struct E2e<'a> {
     local: BTreeSet<String>,
     exes: BTreeMap<String, Expect>,
     check_exes: bool,
+    output_dirs: Vec<String>,
+    real_in_skeleton: BTreeSet<String>,
 }
 
 pub fn e2e(project: &Project) -> E2e<'_> {
@@ -662,6 +664,8 @@ pub fn e2e(project: &Project) -> E2e<'_> {
         local: BTreeSet::new(),
         exes: BTreeMap::new(),
         check_exes: true,
+        output_dirs: vec!["target".into()],
+        real_in_skeleton: BTreeSet::new(),
     }
 }
 
@@ -713,6 +717,20 @@ impl<'a> E2e<'a> {
         )
     }
 
+    /// Top-level builder entries cook may leave besides `target` (output directories moved by
+    /// the workspace's `.cargo/config.toml`).
+    pub fn output_dirs(mut self, dirs: &[&str]) -> Self {
+        self.output_dirs.extend(dirs.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// Local packages the skeleton carries verbatim (e.g. `[patch]` targets): cook compiled
+    /// their real sources, so the real build may reuse them or, by mtime, recompile them.
+    pub fn real_in_skeleton(mut self, names: &[&str]) -> Self {
+        self.real_in_skeleton = names.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
     /// Produces no executables to check (check, clippy, doc).
     pub fn no_executables(mut self) -> Self {
         self.check_exes = false;
@@ -756,7 +774,7 @@ impl<'a> E2e<'a> {
 
     /// After cook the builder holds only the build output directory.
     fn assert_only_output_left(&self, builder: &Path) {
-        let mut allowed: BTreeSet<String> = ["target".to_string()].into();
+        let mut allowed: BTreeSet<String> = self.output_dirs.iter().cloned().collect();
         if let Some(i) = self.flags.iter().position(|f| f == "--target-dir") {
             let dir = Path::new(&self.flags[i + 1]);
             if let Some(first) = dir.components().next() {
@@ -796,12 +814,18 @@ impl<'a> E2e<'a> {
             !report.external_fresh().is_empty() || report.artifacts.iter().all(|a| a.local),
             "{what}: no external artifacts at all?"
         );
-        let fresh_local = report.local_fresh();
+        let fresh_local: Vec<String> = report
+            .artifacts
+            .iter()
+            .filter(|a| a.local && a.fresh && !self.real_in_skeleton.contains(&a.package))
+            .map(|a| format!("{} ({})", a.package, a.key()))
+            .collect();
         assert!(
             fresh_local.is_empty(),
             "{what}: local units were taken from the cook (stubs would ship): {fresh_local:#?}"
         );
-        let compiled = report.local_compiled();
+        let mut compiled = report.local_compiled();
+        compiled.retain(|name| !self.real_in_skeleton.contains(name));
         assert_eq!(compiled, self.local, "{what}: local packages compiled");
 
         if !self.check_exes {
