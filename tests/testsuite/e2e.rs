@@ -939,7 +939,7 @@ fn workspace_with_exclude_flag() {
 fn one_bin_of_several() {
     let p = several_bins_project();
     e2e(&p)
-        .flags(&["--bin", "two"])
+        .flags(&["--bin", "two", "--timings"])
         .policies(&[
             MtimePolicy::PreserveOlder,
             MtimePolicy::RestampCookedThenCopy,
@@ -971,7 +971,7 @@ fn bins_frozen_one_job_quiet() {
 fn lib_only() {
     let p = lib_and_bin();
     e2e(&p)
-        .flags(&["--lib"])
+        .flags(&["--lib", "-v", "--color", "never"])
         .policies(&[
             MtimePolicy::PreserveOlder,
             MtimePolicy::RestampCookedThenCopy,

@@ -1,5 +1,8 @@
 //! cargo-prebuild's integration tests: one binary, a module per area.
 
+// A failing assertion is how a test reports; these lints guard the product's code paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 mod cli;
@@ -7,4 +10,5 @@ mod commands;
 mod cook_safety;
 mod determinism;
 mod e2e;
+mod harness;
 mod minimal_key;
