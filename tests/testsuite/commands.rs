@@ -135,3 +135,41 @@ fn cook_locked_with_local_crate_named_like_a_registry_crate() {
         .bin("app", "local itoa and 1")
         .run();
 }
+
+/// `--message-format json` and `-q` reach cargo: JSON on stdout, no statuses on stderr.
+#[test]
+fn cook_forwards_message_format_and_quiet() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            "[package]\nname = \"fmt\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n",
+        )
+        .file("src/main.rs", "fn main() {}\n")
+        .build();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(&builder).unwrap();
+    let mut cook = prebuild_cmd(&builder);
+    cook.arg("cook")
+        .arg("--skeleton")
+        .arg(&skel)
+        .args(["-q", "--message-format", "json"]);
+    let out = run(&mut cook);
+    out.assert_ok("cook -q --message-format json");
+    let report = BuildReport::parse(&out.stdout);
+    assert!(
+        report
+            .artifacts
+            .iter()
+            .any(|a| a.package == "itoa" && !a.local),
+        "no JSON artifact for itoa on stdout\n{}",
+        out.describe()
+    );
+    let stderr = out.stderr_str();
+    assert!(
+        !stderr.contains("Compiling") && !stderr.contains("Cooking"),
+        "-q did not silence statuses\n{}",
+        out.describe()
+    );
+}
