@@ -119,10 +119,12 @@ compiles() {
   done
 }
 not_in_log() { ! grep -qE -- "$2" "$1"; }
-# all_cached LOG: every RUN/COPY step came from the cache and nothing was compiled
+# all_cached LOG: every step but FROM came from the cache and nothing was compiled
 all_cached() {
-  local steps hits; steps=$(grep -cE "${STEP_RE}(RUN|COPY)" "$1"); hits=$(grep -c '^--> Using cache' "$1")
-  [ "$steps" = "$hits" ] && not_in_log "$1" '^ *Compiling '
+  local steps hits; steps=$(grep -E "$STEP_RE" "$1" | grep -cvE "${STEP_RE}FROM ")
+  hits=$(grep -c '^--> Using cache' "$1")
+  [ "$steps" = "$hits" ] || { echo "    $steps steps, $hits cache hits"; return 1; }
+  not_in_log "$1" '^ *Compiling '
 }
 # output_is IMAGE EXPECTED: the image's binary prints exactly EXPECTED
 output_is() {
@@ -158,7 +160,7 @@ cleanup() {
   remove_scenario_images
   if [ "${CARGO_PREBUILD_CONTAINER_PURGE:-0}" = 1 ]; then
     bh rmi --all --force >/dev/null 2>&1
-    rm -rf "$WORK/storage" "$WORK/base" "$WORK/rust-base" "$WORK/runs"
+    rm -rf "$WORK/storage" "$WORK/base" "$WORK/rust-base" "$WORK/runs" "$WORK/cargo-prebuild-src"
     echo "purged $WORK"
   elif [ "$rc" = 0 ] && [ "$FAILED" = 0 ]; then
     rm -rf "$RUN"
@@ -225,8 +227,8 @@ remove_scenario_images
 # ------------------------------------------------------------------ 3. cargo-prebuild's source
 export_source() {
   say "clean export of $REPO ($SRC_MODE)"
-  SRC=$RUN/cargo-prebuild-src
-  mkdir -p "$SRC"
+  SRC=$WORK/cargo-prebuild-src
+  rm -rf "$SRC"; mkdir -p "$SRC"
   case $SRC_MODE in
     head) git -C "$REPO" archive --format=tar HEAD | tar -x -C "$SRC" ;;
     worktree)
@@ -261,7 +263,7 @@ DF=$RUN/dockerfiles
 render "$HERE/Dockerfile" "$DF/Dockerfile"
 render "$HERE/Dockerfile.cache-mount" "$DF/Dockerfile.cache-mount"
 render "$HERE/Dockerfile.naive" "$DF/Dockerfile.naive" 0
-SRC=$RUN/cargo-prebuild-src
+SRC=$WORK/cargo-prebuild-src
 BC=(--build-context "cargo-prebuild-src=$SRC")
 
 # ------------------------------------------------------------------ 5. workspaces
@@ -285,7 +287,8 @@ want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 COOK='cargo prebuild cook'
 FINAL='RUN cargo build --release --locked --bin app'
-FINAL_CM='cargo build --release --locked --bin app'
+FINAL_CM='--release --locked --bin app'
+REBUILD_LOCAL='cargo prebuild build --rebuild-local --release'
 
 if want neg; then
   # The naive dummy-main.rs Dockerfile must FAIL these mtime checks (ship its stub), which
@@ -482,15 +485,35 @@ if want s6; then
   else
     fail "6 cache-mount build 2"
   fi
+  # Sources older than the cached target/ (--timestamp, COPY --keep-ts, an old checkout): the
+  # recipe's `cargo prebuild build --rebuild-local` rebuilds the workspace members anyway.
   set_label "$WS7" fixture-cm3
   age_tree "$WS7"
   L=$LOGS/s6-cm3-old-mtime.log
   if bud "$L" -f "$DF/Dockerfile.cache-mount" "${BC[@]}" -t "$CM" "$WS7"; then
     show_steps "$L"
-    check "6 build 3 (source edit, sources older than the cached target/): image prints the edited output" \
-      output_is "$CM" "$(expected fixture-cm3 0.1.0)"
+    check "6 build 3 (source edit, sources older than the cached target/): final build compiled the members" \
+      compiles "$L" "$FINAL_CM" app greet numfmt
+    check "6 build 3: final build compiled no external crate" no_external_compiled "$L" "$FINAL_CM"
+    check "6 build 3: image prints the edited output" output_is "$CM" "$(expected fixture-cm3 0.1.0)"
   else
     fail "6 cache-mount build 3"
+  fi
+  # Control: the same recipe with a plain `cargo build` ships the previous build's binary, which
+  # shows that --rebuild-local is needed and that build 3's check can fail.
+  [ "$(grep -cF -- "$REBUILD_LOCAL" "$DF/Dockerfile.cache-mount")" = 1 ] || fatal "Dockerfile.cache-mount lacks: $REBUILD_LOCAL"
+  sed "s/$REBUILD_LOCAL/cargo build --release/" "$DF/Dockerfile.cache-mount" >"$DF/Dockerfile.cache-mount-plain-build"
+  set_label "$WS7" fixture-cm4
+  age_tree "$WS7"
+  L=$LOGS/s6-cm4-plain-build.log
+  if bud "$L" -f "$DF/Dockerfile.cache-mount-plain-build" "${BC[@]}" -t "$CM" "$WS7"; then
+    show_steps "$L"
+    got=$(run_image "$CM" /usr/local/bin/app 2>&1 || true)
+    echo "    image built with plain cargo build printed: '$got'"
+    check "6 control: with plain cargo build the cache-mount build ships the previous binary" \
+      test "$got" = "$(expected fixture-cm3 0.1.0)"
+  else
+    fail "6 cache-mount control build"
   fi
 fi
 
