@@ -277,6 +277,24 @@ fn write_record(
     Ok(())
 }
 
+/// Names of the non-local packages in the skeleton's lockfile.
+fn external_names(skeleton: &Skeleton) -> Result<std::collections::BTreeSet<String>> {
+    let mut names = std::collections::BTreeSet::new();
+    for (path, file) in &skeleton.files {
+        if file.kind == FileKind::Lockfile {
+            let text = String::from_utf8_lossy(&file.contents);
+            for ((name, _, source), _) in
+                crate::skeleton::lockfile::packages(&text, Path::new(path))?
+            {
+                if source.is_some() {
+                    names.insert(name);
+                }
+            }
+        }
+    }
+    Ok(names)
+}
+
 /// Asks cargo itself to remove the stub packages' artifacts (`cargo clean -p`), so cleanup
 /// follows cargo's own layout (`build.target`, `target-dir`, `build-dir`, per-package build
 /// directories) instead of guessing paths.
@@ -284,9 +302,21 @@ fn clean_stub_artifacts(options: &CookOptions, skeleton: &Skeleton, shell: &Shel
     if skeleton.stub_packages.is_empty() {
         return Ok(());
     }
+    // `cargo clean -p` matches artifacts by crate name, so it would also delete a registry
+    // crate of the same name; such stubs stay (their sources are gone, so cargo can never
+    // judge them fresh).
+    let external = external_names(skeleton)?;
+    let packages: Vec<_> = skeleton
+        .stub_packages
+        .iter()
+        .filter(|p| !external.contains(&p.name))
+        .collect();
+    if packages.is_empty() {
+        return Ok(());
+    }
     let mut cmd = base_command(options, skeleton, shell);
     cmd.arg("clean");
-    for pkg in &skeleton.stub_packages {
+    for pkg in packages {
         cmd.arg("--package")
             .arg(format!("{}@{}", pkg.name, crate::skeleton::MASKED_VERSION));
     }

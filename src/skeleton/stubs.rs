@@ -13,9 +13,8 @@ pub const MARKER: &str = "cargo-prebuild-stub-5f1d0c7a";
 pub const LIB: &str = concat!(
     "//! cargo-prebuild stub: compiled only to build dependencies, never to be shipped.\n",
     "#![cfg_attr(target_os = \"none\", no_std)]\n",
-    "#[doc(hidden)]\n",
     "#[used]\n",
-    "pub static CARGO_PREBUILD_STUB: [u8; 28] = *b\"cargo-prebuild-stub-5f1d0c7a\";\n",
+    "static CARGO_PREBUILD_STUB: [u8; 28] = *b\"cargo-prebuild-stub-5f1d0c7a\";\n",
 );
 
 pub const BIN: &str = concat!(
