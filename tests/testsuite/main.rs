@@ -10,5 +10,8 @@ mod commands;
 mod cook_safety;
 mod determinism;
 mod e2e;
+mod fidelity;
 mod harness;
+mod key_and_seed;
+mod matching;
 mod minimal_key;

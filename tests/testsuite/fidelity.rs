@@ -1,0 +1,1 @@
+//! Issue 3: every manifest, config and toolchain construct real workspaces use, end to end.
