@@ -1,1 +1,593 @@
 //! Issue 6: cook and build must match: record, warn, verify, explain.
+//!
+//! Each mismatch test runs prepare -> cook (flags A) in an empty builder -> copies of the cooked
+//! builder with the real tree on top -> three builds with flags B:
+//! - plain `cargo build --message-format json` (the baseline: what really recompiles),
+//! - `cargo prebuild build --deny-rebuild` (fails before compiling anything), then
+//!   `cargo prebuild build --verify` in the same copy (warns before cargo's first `Compiling`
+//!   line, names exactly the baseline's recompiled external packages, exits non-zero),
+//! - plain `cargo prebuild build` (warns before compiling, builds, exits 0).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use filetime::FileTime;
+
+use crate::support::*;
+
+const ROOT_MANIFEST: &str = r#"[package]
+name = "app"
+version = "0.1.0"
+edition = "2021"
+
+[workspace]
+members = ["other"]
+
+[features]
+x = ["dep:either", "smallvec/const_generics"]
+
+[dependencies]
+itoa = "1"
+smallvec = "1"
+either = { version = "1", optional = true }
+"#;
+
+const MAIN_RS: &str = r#"fn main() {
+    let v: smallvec::SmallVec<[u32; 4]> = (1..=3).collect();
+    let mut buf = itoa::Buffer::new();
+    println!("app {}", buf.format(v.iter().sum::<u32>()));
+}
+"#;
+
+/// `app` (root package, default member) with feature `x` enabling an optional dependency and
+/// a dependency feature; `other` (a member `app` does not depend on) unifies `smallvec` with
+/// `union`, so selecting `-p app` or the whole workspace compiles `smallvec` differently.
+fn fixture() -> Project {
+    project()
+        .file("Cargo.toml", ROOT_MANIFEST)
+        .file("src/main.rs", MAIN_RS)
+        .file(
+            "other/Cargo.toml",
+            r#"[package]
+name = "other"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+smallvec = { version = "1", features = ["union"] }
+"#,
+        )
+        .file(
+            "other/src/lib.rs",
+            "pub fn other() -> usize {\n    smallvec::SmallVec::<[u8; 2]>::new().len()\n}\n",
+        )
+        .build()
+}
+
+/// How a child process is run: extra environment and whether toolchain selection is left to
+/// the rustup proxy (as when a user types `cargo ...` in a directory with a toolchain file).
+#[derive(Clone, Default)]
+struct Env {
+    vars: Vec<(String, String)>,
+    via_proxy: bool,
+}
+
+impl Env {
+    fn apply(&self, cmd: &mut Command) {
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        if self.via_proxy {
+            // The test runs under `cargo test`, whose proxy fixed the toolchain; forget it.
+            for var in [
+                "CARGO",
+                "RUSTUP_TOOLCHAIN",
+                "RUSTUP_TOOLCHAIN_SOURCE",
+                "RUSTC",
+            ] {
+                cmd.env_remove(var);
+            }
+        }
+    }
+
+    fn prebuild(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = prebuild_cmd(dir);
+        self.apply(&mut cmd);
+        cmd.args(args);
+        run(&mut cmd)
+    }
+
+    fn cargo(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = if self.via_proxy {
+            let mut c = Command::new("cargo");
+            scrub(&mut c);
+            c.current_dir(dir);
+            c
+        } else {
+            cargo_cmd(dir)
+        };
+        self.apply(&mut cmd);
+        cmd.args(args);
+        run(&mut cmd)
+    }
+}
+
+/// prepare + cook in an empty builder; returns the cooked builder (kept as a snapshot).
+fn cook(p: &Project, flags: &[&str], env: &Env) -> PathBuf {
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("cooked/app");
+    fs::create_dir_all(&builder).unwrap();
+    let mut args = vec!["cook", "--skeleton", skel.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    env.prebuild(&builder, &args)
+        .assert_ok(&format!("cook {flags:?}"));
+    assert!(
+        builder
+            .join("target")
+            .join("cargo-prebuild-cook.json")
+            .is_file(),
+        "cook left no record in target/"
+    );
+    builder
+}
+
+/// A copy of the cooked builder with the real tree copied over it (older mtimes, as a COPY
+/// of a checkout gives).
+fn real_copy(p: &Project, cooked: &Path, name: &str) -> PathBuf {
+    let dir = p.sandbox().join(name).join("app");
+    fs::create_dir_all(dir.parent().unwrap()).unwrap();
+    cp_a(cooked, &dir);
+    copy_tree(p.root(), &dir, MtimePolicy::PreserveOlder, &["target"]);
+    dir
+}
+
+/// `registry+...#itoa@1.0.18` -> `itoa v1.0.18`, the spelling of verify's report.
+fn desc(id: &str) -> String {
+    let tail = id.rsplit('#').next().unwrap();
+    let (name, version) = tail.split_once('@').unwrap();
+    format!("{name} v{version}")
+}
+
+fn names(set: &BTreeSet<String>) -> BTreeSet<String> {
+    set.iter()
+        .map(|d| d.split(' ').next().unwrap().to_string())
+        .collect()
+}
+
+/// Lines of `warning: dependencies will recompile: ...`.
+fn mismatch_warnings(stderr: &str) -> Vec<(usize, String)> {
+    stderr
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("warning: dependencies will recompile:"))
+        .map(|(i, l)| (i, l.to_string()))
+        .collect()
+}
+
+fn first_compiling(stderr: &str) -> Option<usize> {
+    stderr
+        .lines()
+        .position(|l| l.trim_start().starts_with("Compiling "))
+}
+
+/// `warning: external package `X` was recompiled: REASON` -> {X: REASON}.
+fn recompiled_report(stderr: &str) -> Vec<(String, String)> {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("warning: external package `")?;
+            let (pkg, reason) = rest.split_once("` was recompiled: ")?;
+            Some((pkg.to_string(), reason.to_string()))
+        })
+        .collect()
+}
+
+/// Asserts the mismatch warnings are exactly one per expected phrase and all come before
+/// cargo's first `Compiling` line.
+fn assert_warned_first(out: &Output, phrases: &[&str], what: &str) {
+    let stderr = out.stderr_str();
+    let warnings = mismatch_warnings(&stderr);
+    assert_eq!(
+        warnings.len(),
+        phrases.len(),
+        "{what}: expected one mismatch warning per difference {phrases:?}\n{}",
+        out.describe()
+    );
+    for phrase in phrases {
+        assert!(
+            warnings.iter().any(|(_, w)| w.contains(phrase)),
+            "{what}: no warning names {phrase:?}\n{}",
+            out.describe()
+        );
+    }
+    let compiling = first_compiling(&stderr)
+        .unwrap_or_else(|| panic!("{what}: nothing compiled?\n{}", out.describe()));
+    for (line, warning) in &warnings {
+        assert!(
+            *line < compiling,
+            "{what}: warning {warning:?} came after cargo started compiling\n{}",
+            out.describe()
+        );
+    }
+}
+
+struct Case<'a> {
+    name: &'a str,
+    cook_flags: &'a [&'a str],
+    build_flags: &'a [&'a str],
+    /// Environment of the builds only (cook runs without it).
+    build_env: Env,
+    /// Files added only to the real tree (after cook), relative to the workspace root.
+    real_files: &'a [(&'a str, &'a str)],
+    /// One phrase per expected warning.
+    phrases: &'a [&'a str],
+    /// External packages the fixture must make recompile (subset of the baseline).
+    must_recompile: &'a [&'a str],
+}
+
+fn run_case(case: Case<'_>) {
+    let p = fixture();
+    let cooked = cook(&p, case.cook_flags, &Env::default());
+    let env = &case.build_env;
+    let with_real_files = |dir: &Path| {
+        for (rel, body) in case.real_files {
+            let path = dir.join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, body).unwrap();
+        }
+    };
+    let what = |step: &str| format!("[{}] {step}", case.name);
+
+    // Baseline: what plain cargo recompiles with these flags.
+    let a = real_copy(&p, &cooked, "baseline");
+    with_real_files(&a);
+    let mut args = vec!["build", "--message-format", "json"];
+    args.extend_from_slice(case.build_flags);
+    let out = env.cargo(&a, &args);
+    out.assert_ok(&what("baseline cargo build"));
+    let baseline: BTreeSet<String> = BuildReport::parse(&out.stdout)
+        .external_compiled()
+        .iter()
+        .map(|id| desc(id))
+        .collect();
+    let must: BTreeSet<String> = case.must_recompile.iter().map(|s| s.to_string()).collect();
+    assert!(
+        must.is_subset(&names(&baseline)),
+        "{}: the fixture does not recompile {must:?} (baseline: {baseline:?})",
+        what("baseline")
+    );
+
+    // --deny-rebuild: fails before compiling anything, leaving the target dir as it was.
+    let b = real_copy(&p, &cooked, "verify");
+    with_real_files(&b);
+    let before = files_under(&b.join("target"));
+    let mut args = vec!["build", "--deny-rebuild"];
+    args.extend_from_slice(case.build_flags);
+    let out = env.prebuild(&b, &args);
+    out.assert_code(101, &what("build --deny-rebuild"));
+    let stderr = out.stderr_str();
+    assert!(
+        first_compiling(&stderr).is_none(),
+        "{}: compiled before refusing\n{}",
+        what("build --deny-rebuild"),
+        out.describe()
+    );
+    assert!(
+        stderr.contains("--deny-rebuild") && stderr.contains("error:"),
+        "{}: no error naming --deny-rebuild\n{}",
+        what("build --deny-rebuild"),
+        out.describe()
+    );
+    for phrase in case.phrases {
+        assert!(
+            stderr.contains(phrase),
+            "{}: does not name {phrase:?}\n{}",
+            what("build --deny-rebuild"),
+            out.describe()
+        );
+    }
+    assert_eq!(
+        files_under(&b.join("target")),
+        before,
+        "{}: the target dir changed",
+        what("build --deny-rebuild")
+    );
+
+    // --verify in the same copy: warns first, reports exactly the baseline, exits non-zero.
+    let mut args = vec!["build", "--verify"];
+    args.extend_from_slice(case.build_flags);
+    let out = env.prebuild(&b, &args);
+    assert_warned_first(&out, case.phrases, &what("build --verify"));
+    assert!(
+        !out.status.success(),
+        "{}: verification passed although dependencies recompiled\n{}",
+        what("build --verify"),
+        out.describe()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(101),
+        "{}\n{}",
+        what("build --verify"),
+        out.describe()
+    );
+    let report = recompiled_report(&out.stderr_str());
+    let reported: BTreeSet<String> = report.iter().map(|(p, _)| p.clone()).collect();
+    assert_eq!(
+        reported,
+        baseline,
+        "{}: reported recompiled packages differ from what plain cargo recompiles\n{}",
+        what("build --verify"),
+        out.describe()
+    );
+    assert_eq!(report.len(), reported.len(), "each package reported once");
+    for (pkg, reason) in &report {
+        assert!(
+            !reason.trim().is_empty(),
+            "{}: no reason for {pkg}",
+            what("build --verify")
+        );
+    }
+
+    // Plain build: warns before compiling and succeeds.
+    let c = real_copy(&p, &cooked, "plain");
+    with_real_files(&c);
+    let mut args = vec!["build"];
+    args.extend_from_slice(case.build_flags);
+    let out = env.prebuild(&c, &args);
+    out.assert_ok(&what("build"));
+    assert_warned_first(&out, case.phrases, &what("build"));
+}
+
+#[test]
+fn features_mismatch() {
+    run_case(Case {
+        name: "features",
+        cook_flags: &[],
+        build_flags: &["--features", "x"],
+        build_env: Env::default(),
+        real_files: &[],
+        phrases: &["cook ran with default features, this build has `--features x`: give cook `--features x`"],
+        must_recompile: &["either", "smallvec"],
+    });
+}
+
+#[test]
+fn package_selection_mismatch() {
+    run_case(Case {
+        name: "-p",
+        cook_flags: &["--workspace"],
+        build_flags: &["-p", "app"],
+        build_env: Env::default(),
+        real_files: &[],
+        phrases: &["cook selected `--workspace`, this build selects `-p app`"],
+        must_recompile: &["smallvec"],
+    });
+}
+
+#[test]
+fn profile_mismatch() {
+    run_case(Case {
+        name: "profile",
+        cook_flags: &[],
+        build_flags: &["--release"],
+        build_env: Env::default(),
+        real_files: &[],
+        phrases: &[
+            "cook built profile `dev`, this build uses profile `release`: cook with `--release`",
+        ],
+        must_recompile: &["itoa", "smallvec"],
+    });
+}
+
+#[test]
+fn target_mismatch() {
+    let host = host_triple();
+    let phrase = format!("this build for {host}: give cook `--target {host}`");
+    run_case(Case {
+        name: "target",
+        cook_flags: &[],
+        build_flags: &["--target", &host],
+        build_env: Env::default(),
+        real_files: &[],
+        phrases: &[&phrase],
+        must_recompile: &["itoa", "smallvec"],
+    });
+}
+
+#[test]
+fn rustflags_env_mismatch() {
+    run_case(Case {
+        name: "RUSTFLAGS",
+        cook_flags: &[],
+        build_flags: &[],
+        build_env: Env {
+            vars: vec![("RUSTFLAGS".into(), "--cfg cpb_matching".into())],
+            via_proxy: false,
+        },
+        real_files: &[],
+        phrases: &["`RUSTFLAGS` was unset during cook and is `--cfg cpb_matching` now"],
+        must_recompile: &["itoa", "smallvec"],
+    });
+}
+
+#[test]
+fn toolchain_file_mismatch() {
+    // Cook with the default (stable) toolchain, then the real tree pins nightly.
+    run_case(Case {
+        name: "toolchain file",
+        cook_flags: &[],
+        build_flags: &[],
+        build_env: Env {
+            vars: Vec::new(),
+            via_proxy: true,
+        },
+        real_files: &[(
+            "rust-toolchain.toml",
+            "[toolchain]\nchannel = \"nightly\"\n",
+        )],
+        phrases: &["this build uses `rustc 1.", "the toolchain file differs"],
+        must_recompile: &["itoa", "smallvec"],
+    });
+}
+
+#[test]
+fn config_rustflags_mismatch() {
+    run_case(Case {
+        name: "config rustflags",
+        cook_flags: &[],
+        build_flags: &[],
+        build_env: Env::default(),
+        real_files: &[(
+            ".cargo/config.toml",
+            "[build]\nrustflags = [\"--cfg\", \"cpb_config\"]\n",
+        )],
+        phrases: &["cargo config `.cargo/config.toml` is in effect now but was not during cook"],
+        must_recompile: &["itoa", "smallvec"],
+    });
+}
+
+/// Same flags and environment for cook and build: no warning, nothing external recompiled,
+/// `--verify` passes. The record says how cook ran.
+#[test]
+fn matching_flags_verify_and_record() {
+    let p = fixture();
+    let env = Env {
+        vars: vec![("RUSTFLAGS".into(), "--cfg cpb_same".into())],
+        via_proxy: false,
+    };
+    let flags = ["--release", "--features", "x"];
+    let cooked = cook(&p, &flags, &env);
+
+    let record: serde_json::Value =
+        serde_json::from_slice(&fs::read(cooked.join("target/cargo-prebuild-cook.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["command"], "build", "{record:#}");
+    assert_eq!(record["profile"], "release", "{record:#}");
+    assert_eq!(record["features"], serde_json::json!(["x"]), "{record:#}");
+    let rustc_vv =
+        run(Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-vV"))
+            .stdout_str();
+    assert_eq!(
+        record["rustc"].as_str().unwrap().trim_end(),
+        rustc_vv.trim_end(),
+        "record's rustc"
+    );
+    assert_eq!(
+        record["env"]["RUSTFLAGS"], "--cfg cpb_same",
+        "record's env: {record:#}"
+    );
+    assert!(record["format"].is_number(), "{record:#}");
+
+    // Baseline: plain cargo compiles no external package.
+    let a = real_copy(&p, &cooked, "baseline");
+    let mut args = vec!["build", "--message-format", "json"];
+    args.extend_from_slice(&flags);
+    let out = env.cargo(&a, &args);
+    out.assert_ok("baseline cargo build");
+    let report = BuildReport::parse(&out.stdout);
+    assert!(
+        report.external_compiled().is_empty(),
+        "matching flags recompiled {:?}",
+        report.external_compiled()
+    );
+    assert!(!report.external_fresh().is_empty());
+
+    let b = real_copy(&p, &cooked, "verify");
+    let mut args = vec!["build", "--verify", "--deny-rebuild"];
+    args.extend_from_slice(&flags);
+    let out = env.prebuild(&b, &args);
+    out.assert_ok("build --verify --deny-rebuild with cook's flags");
+    let stderr = out.stderr_str();
+    assert!(
+        !stderr.contains("warning:"),
+        "warning with matching flags\n{}",
+        out.describe()
+    );
+    assert!(stderr.contains("Verified"), "{}", out.describe());
+    assert!(
+        stderr.contains("Compiling app v0.1.0"),
+        "the real app was not compiled\n{}",
+        out.describe()
+    );
+    let exe = b.join("target/release/app");
+    let run_out = run(&mut Command::new(&exe));
+    run_out.assert_ok("running app");
+    assert_eq!(run_out.stdout_str().trim_end(), "app 6");
+
+    // verify afterwards (a no-op build) passes too.
+    let mut args = vec!["verify"];
+    args.extend_from_slice(&flags);
+    let out = env.prebuild(&b, &args);
+    out.assert_ok("verify after the build");
+    assert!(out.stderr_str().contains("Verified"), "{}", out.describe());
+}
+
+/// A stub forced into the final output (a stub binary built from the skeleton copied over the
+/// real one, mtimes kept so cargo still judges the unit fresh) is caught by `verify`.
+#[test]
+fn verify_catches_a_stub_in_the_output() {
+    let p = fixture();
+    let cooked = cook(&p, &[], &Env::default());
+    let b = real_copy(&p, &cooked, "real");
+    cargo(&b, ["build"]).assert_ok("real build");
+    prebuild(&b, ["verify"]).assert_ok("verify of the real build");
+
+    // A stub binary, built straight from the skeleton's tree.
+    let stub_ws = p.sandbox().join("stub-ws");
+    cp_a(&p.sandbox().join("skel/tree"), &stub_ws);
+    cargo(&stub_ws, ["build", "--bin", "app-prebuild-stub"]).assert_ok("building the stub");
+    let stub = stub_ws.join("target/debug/app-prebuild-stub");
+    let stub_bytes = fs::read(&stub).unwrap();
+    assert!(contains(&stub_bytes, b"cargo-prebuild-stub"));
+
+    let deps = b.join("target/debug/deps");
+    let hashed: Vec<PathBuf> = fs::read_dir(&deps)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            name.strip_prefix("app-")
+                .is_some_and(|h| h.len() == 16 && h.chars().all(|c| c.is_ascii_hexdigit()))
+        })
+        .collect();
+    assert_eq!(hashed.len(), 1, "app binaries in deps: {hashed:?}");
+    let shipped = b.join("target/debug/app");
+    for path in [&hashed[0], &shipped] {
+        let mtime = FileTime::from_last_modification_time(&fs::metadata(path).unwrap());
+        fs::write(path, &stub_bytes).unwrap();
+        filetime::set_file_times(path, mtime, mtime).unwrap();
+    }
+    let ran = run(&mut Command::new(&shipped));
+    assert!(
+        !ran.status.success() && ran.stderr_str().contains("stub"),
+        "the forced binary is not the stub\n{}",
+        ran.describe()
+    );
+
+    let out = prebuild(&b, ["verify"]);
+    assert_eq!(out.status.code(), Some(101), "{}", out.describe());
+    let stderr = out.stderr_str();
+    let shipped_str = shipped.to_str().unwrap();
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains(shipped_str) && l.contains("stub")),
+        "verify does not name the stub artifact {shipped_str}\n{}",
+        out.describe()
+    );
+    assert!(
+        first_compiling(&stderr).is_none(),
+        "the build verify ran was not a no-op (cargo rebuilt app)\n{}",
+        out.describe()
+    );
+    assert!(!stderr.contains("Verified"), "{}", out.describe());
+    assert!(
+        recompiled_report(&stderr).is_empty(),
+        "no external package recompiled here\n{}",
+        out.describe()
+    );
+}
