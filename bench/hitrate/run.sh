@@ -8,6 +8,7 @@
 #   HITRATE_OUT     results directory (default: a new /tmp/hitrate.XXXXXX)
 #   HITRATE_JOBS    parallel prepare runs (default: 2)
 #   HITRATE_LIMIT   only the newest N commits of each corpus (default: all)
+#   HITRATE_BIN     measure this cargo-prebuild binary instead of building the repo's
 #   HITRATE_KEEP    1 = keep every distinct skeleton under $HITRATE_OUT/<corpus>/store
 #                   (named by the first 16 hex digits of its tree hash; default: 1)
 #
@@ -26,11 +27,13 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 t0=$(date +%s)
-echo "== building cargo-prebuild (release)" >&2
-cargo build --release --manifest-path "$repo/Cargo.toml" >&2
+if [ -z "${HITRATE_BIN:-}" ]; then
+  echo "== building cargo-prebuild (release)" >&2
+  cargo build --release --manifest-path "$repo/Cargo.toml" >&2
+fi
 # A private copy, so a concurrent rebuild cannot change the binary mid-run.
 mkdir -p "$out/bin"
-cp "$repo/target/release/cargo-prebuild" "$out/bin/cargo-prebuild"
+cp "${HITRATE_BIN:-$repo/target/release/cargo-prebuild}" "$out/bin/cargo-prebuild"
 bin="$out/bin/cargo-prebuild"
 git -C "$repo" rev-parse HEAD > "$out/commit.txt" 2>/dev/null || true
 git -C "$repo" status --porcelain -- src Cargo.toml Cargo.lock > "$out/dirty.txt" 2>/dev/null || true
