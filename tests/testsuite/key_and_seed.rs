@@ -1,1 +1,688 @@
-//! Issue 4 and 8: per-image skeletons, diff, skeleton digest; seeded cook.
+//! Issue 4 and 8: per-image skeletons, diff, skeleton digest; seeded cook; `build
+//! --rebuild-local`.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::support::*;
+
+fn pkg(name: &str, extra: &str) -> String {
+    format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{extra}")
+}
+
+/// `prepare --skeleton <name> <args>` in the planner; returns (digest, skeleton dir).
+fn prepare(p: &Project, name: &str, args: &[&str]) -> (String, PathBuf) {
+    let skel = p.sandbox().join(name);
+    let mut all = vec!["prepare", "--skeleton", skel.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = prebuild(p.root(), &all);
+    out.assert_ok(&format!("prepare {args:?}"));
+    (parse_digest(&out.stdout_str()), skel)
+}
+
+/// `cook --skeleton <skel> <args>` in a new empty builder `<sandbox>/<name>/app`.
+fn cook_in(p: &Project, skel: &Path, name: &str, args: &[&str]) -> (PathBuf, Output) {
+    let builder = p.sandbox().join(name).join("app");
+    fs::create_dir_all(&builder).unwrap();
+    let mut all = vec!["cook", "--skeleton", skel.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = prebuild(&builder, &all);
+    out.assert_ok(&format!("cook {args:?}"));
+    (builder, out)
+}
+
+/// Locked packages of a lockfile as `name version`.
+fn locked(lock: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut name = None;
+    for line in lock.lines() {
+        if let Some(n) = line.strip_prefix("name = ") {
+            name = Some(n.trim_matches('"').to_string());
+        } else if let Some(v) = line.strip_prefix("version = ") {
+            if let Some(n) = name.take() {
+                out.insert(format!("{n} {}", v.trim_matches('"')));
+            }
+        }
+    }
+    out
+}
+
+fn locked_version(lock: &str, name: &str) -> String {
+    locked(lock)
+        .into_iter()
+        .find_map(|e| e.strip_prefix(&format!("{name} ")).map(str::to_string))
+        .unwrap_or_else(|| panic!("{name} not locked:\n{lock}"))
+}
+
+fn names(ids: &BTreeSet<String>) -> BTreeSet<String> {
+    ids.iter().map(|id| package_name(id)).collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-image skeletons
+
+/// Members a (bin a, on local `common`), b (bin b, with an optional dependency only its own
+/// feature enables), common.
+fn three_members() -> Project {
+    project()
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"a\", \"b\", \"common\"]\nresolver = \"2\"\n",
+        )
+        .file(
+            "a/Cargo.toml",
+            &pkg(
+                "a",
+                "\n[dependencies]\ncommon = { path = \"../common\" }\nitoa = \"1\"\n",
+            ),
+        )
+        .file(
+            "a/src/main.rs",
+            "fn main() {\n    println!(\"a {} {}\", common::name(), itoa::Buffer::new().format(7));\n}\n",
+        )
+        .file(
+            "b/Cargo.toml",
+            &pkg(
+                "b",
+                "\n[features]\nfancy = [\"dep:either\"]\n\n[dependencies]\nsmallvec = \"1\"\neither = { version = \"1\", optional = true }\n",
+            ),
+        )
+        .file(
+            "b/src/main.rs",
+            "fn main() {\n    println!(\"b {}\", smallvec::SmallVec::<[u8; 1]>::new().len());\n}\n",
+        )
+        .file(
+            "common/Cargo.toml",
+            &pkg("common", "\n[dependencies]\ncfg-if = \"1\"\n"),
+        )
+        .file(
+            "common/src/lib.rs",
+            "pub fn name() -> &'static str {\n    cfg_if::cfg_if! {\n        if #[cfg(unix)] { \"unix\" } else { \"other\" }\n    }\n}\n",
+        )
+        .build()
+}
+
+#[test]
+fn per_image_skeleton_prunes_other_members_and_cooks_locked() {
+    let p = three_members();
+    let full_lock = p.read("Cargo.lock");
+    assert!(
+        full_lock.contains("name = \"either\"") && full_lock.contains("name = \"smallvec\""),
+        "fixture: the full lockfile holds b's dependencies\n{full_lock}"
+    );
+    let (bin_digest, skel) = prepare(&p, "skel-bin-a", &["--bin", "a"]);
+    let (pkg_digest, skel_p) = prepare(&p, "skel-p-a", &["-p", "a"]);
+    assert_eq!(
+        bin_digest, pkg_digest,
+        "`--bin a` and `-p a` select the same"
+    );
+    assert_same_tree(&listing(&skel), &listing(&skel_p), "--bin a vs -p a");
+
+    let files = files_under(&skel.join("tree"));
+    assert!(
+        !files.iter().any(|f| f.starts_with("b/")),
+        "b kept: {files:?}"
+    );
+    assert!(files.contains("a/Cargo.toml") && files.contains("common/Cargo.toml"));
+    let lock = fs::read_to_string(skel.join("tree/Cargo.lock")).unwrap();
+    let pkgs: BTreeSet<String> = locked(&lock)
+        .into_iter()
+        .map(|e| e.split(' ').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        pkgs,
+        set(&["a", "cfg-if", "common", "itoa"]),
+        "pruned lockfile (b, smallvec and b's optional either gone)\n{lock}"
+    );
+    let root = fs::read_to_string(skel.join("tree/Cargo.toml")).unwrap();
+    assert!(
+        !root.contains("\"b\""),
+        "root manifest still names b:\n{root}"
+    );
+
+    // The digest prepare prints is the skeleton's own.
+    let index: serde_json::Value =
+        serde_json::from_slice(&fs::read(skel.join("cargo-prebuild.json")).unwrap()).unwrap();
+    assert_eq!(index["digest"], bin_digest.as_str(), "index digest");
+
+    let (builder, _) = cook_in(&p, &skel, "builder", &["--locked", "-p", "a"]);
+    copy_tree(p.root(), &builder, MtimePolicy::PreserveOlder, &["target"]);
+    let out = cargo(
+        &builder,
+        ["build", "--locked", "-p", "a", "--message-format", "json"],
+    );
+    out.assert_ok("real build --locked -p a");
+    let report = BuildReport::parse(&out.stdout);
+    assert!(
+        report.external_compiled().is_empty(),
+        "external recompiled after a per-image cook: {:?}\n{}",
+        report.external_compiled(),
+        out.stderr_str()
+    );
+    assert_eq!(report.local_compiled(), set(&["a", "common"]));
+    assert_eq!(names(&report.external_fresh()), set(&["cfg-if", "itoa"]));
+    let exe = report.executables()["bin:a"].clone();
+    let ran = run(&mut Command::new(exe));
+    ran.assert_ok("running a");
+    assert_eq!(ran.stdout_str().trim_end(), "a unix 7");
+}
+
+#[test]
+fn per_image_skeleton_key_ignores_unrelated_members() {
+    let p = three_members();
+    let (d0, s0) = prepare(&p, "skel-0", &["--bin", "a"]);
+    let (w0, _) = prepare(&p, "skel-w0", &[]);
+
+    // A new dependency of b (lockfile regenerated): a's skeleton is unchanged.
+    p.edit(
+        "b/Cargo.toml",
+        "smallvec = \"1\"\n",
+        "smallvec = \"1\"\nstatic_assertions = \"1\"\n",
+    );
+    p.generate_lockfile();
+    assert!(p
+        .read("Cargo.lock")
+        .contains("name = \"static_assertions\""));
+    let (d1, s1) = prepare(&p, "skel-1", &["--bin", "a"]);
+    let (w1, _) = prepare(&p, "skel-w1", &[]);
+    assert_ne!(w0, w1, "the whole-workspace skeleton must change");
+    assert_same_tree(
+        &listing(&s0),
+        &listing(&s1),
+        "`--bin a` skeleton after editing b",
+    );
+    assert_eq!(d0, d1, "`--bin a` digest changed by a dependency of b");
+
+    // b's own optional dependency feature flipped on by b: still unchanged for a.
+    p.edit(
+        "b/Cargo.toml",
+        "fancy = [\"dep:either\"]",
+        "default = [\"fancy\"]\nfancy = [\"dep:either\"]",
+    );
+    let (d2, _) = prepare(&p, "skel-2", &["--bin", "a"]);
+    assert_eq!(d0, d2, "`--bin a` digest changed by b's features");
+
+    // A new dependency of common, which a reaches: the skeleton changes.
+    p.edit(
+        "common/Cargo.toml",
+        "cfg-if = \"1\"\n",
+        "cfg-if = \"1\"\neither = \"1\"\n",
+    );
+    p.cargo(&["update", "-w"]).assert_ok("cargo update -w");
+    let (d3, s3) = prepare(&p, "skel-3", &["--bin", "a"]);
+    assert_ne!(
+        d0, d3,
+        "`--bin a` digest unchanged by a dependency of common"
+    );
+    let lock = fs::read_to_string(s3.join("tree/Cargo.lock")).unwrap();
+    assert!(lock.contains("name = \"either\""), "{lock}");
+    let out = prebuild(p.root(), ["diff".as_ref(), s0.as_os_str(), s3.as_os_str()]);
+    out.assert_ok("diff");
+    assert!(
+        out.stdout_str().contains("either"),
+        "diff does not name the new dependency\n{}",
+        out.describe()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// diff
+
+fn diff_base() -> Project {
+    project()
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/api\", \"crates/core\"]\nresolver = \"2\"\n\n[profile.release]\nopt-level = 3\n",
+        )
+        .file(
+            "crates/api/Cargo.toml",
+            &pkg(
+                "api",
+                "\n[dependencies]\ncore-x = { path = \"../core\", package = \"corex\" }\nsmallvec = \"1\"\n",
+            ),
+        )
+        .file("crates/api/src/lib.rs", "pub fn api() {}\n")
+        .file(
+            "crates/core/Cargo.toml",
+            &pkg("corex", "\n[dependencies]\nitoa = \"1\"\n"),
+        )
+        .file("crates/core/src/lib.rs", "pub fn core() {}\n")
+        .build()
+}
+
+fn diff(p: &Project, old: &Path, new: &Path, json: bool) -> Output {
+    let mut cmd = prebuild_cmd(p.sandbox());
+    cmd.arg("diff").arg(old).arg(new);
+    if json {
+        cmd.args(["--format", "json"]);
+    }
+    let out = run(&mut cmd);
+    out.assert_ok("diff");
+    out
+}
+
+fn diff_json(p: &Project, old: &Path, new: &Path) -> serde_json::Value {
+    let out = diff(p, old, new, true);
+    serde_json::from_str(out.stdout_str().trim()).unwrap_or_else(|e| {
+        panic!(
+            "diff --format json is not one JSON value: {e}\n{}",
+            out.describe()
+        )
+    })
+}
+
+/// Prepares before and after `edit`; asserts the human diff names `phrase` and the JSON one
+/// agrees (not the same, a change with that message, both digests).
+fn assert_diff_names(what: &str, edit: impl FnOnce(&Project) -> String) {
+    let p = diff_base();
+    let (d0, s0) = prepare(&p, "before", &[]);
+    let phrase = edit(&p);
+    let (d1, s1) = prepare(&p, "after", &[]);
+    assert_ne!(d0, d1, "{what}: skeleton unchanged");
+    let human = diff(&p, &s0, &s1, false);
+    assert!(
+        human.stdout_str().contains(&phrase),
+        "{what}: human diff does not say {phrase:?}\n{}",
+        human.describe()
+    );
+    let json = diff_json(&p, &s0, &s1);
+    assert_eq!(json["same"], false, "{what}: {json:#}");
+    assert_eq!(json["old"], d0.as_str(), "{what}: {json:#}");
+    assert_eq!(json["new"], d1.as_str(), "{what}: {json:#}");
+    let changes = json["changes"].as_array().expect("changes is an array");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["message"].as_str().is_some_and(|m| m.contains(&phrase))),
+        "{what}: no JSON change says {phrase:?}: {json:#}"
+    );
+    // A workspace directory on either side works like its skeleton.
+    let from_ws = diff(&p, &s0, p.root(), false);
+    assert!(
+        from_ws.stdout_str().contains(&phrase),
+        "{what}: skeleton -> workspace diff does not say {phrase:?}\n{}",
+        from_ws.describe()
+    );
+}
+
+#[test]
+fn diff_names_a_lockfile_bump() {
+    assert_diff_names("itoa bump", |p| {
+        let old = locked_version(&p.read("Cargo.lock"), "itoa");
+        let older = if old == "1.0.10" { "1.0.9" } else { "1.0.10" };
+        p.cargo(&["update", "-p", "itoa", "--precise", older])
+            .assert_ok("cargo update --precise");
+        format!("itoa {old} -> {older}")
+    });
+}
+
+#[test]
+fn diff_names_an_added_dependency_feature() {
+    assert_diff_names("feature added", |p| {
+        p.edit(
+            "crates/api/Cargo.toml",
+            "smallvec = \"1\"",
+            "smallvec = { version = \"1\", features = [\"union\"] }",
+        );
+        "feature `union` added to smallvec in crates/api".to_string()
+    });
+}
+
+#[test]
+fn diff_names_a_profile_change() {
+    assert_diff_names("profile change", |p| {
+        p.edit(
+            "Cargo.toml",
+            "opt-level = 3\n",
+            "opt-level = 3\nlto = true\n",
+        );
+        "profile.release.lto".to_string()
+    });
+}
+
+#[test]
+fn diff_names_a_new_member() {
+    assert_diff_names("new member", |p| {
+        p.edit(
+            "Cargo.toml",
+            "\"crates/core\"]",
+            "\"crates/core\", \"crates/extra\"]",
+        );
+        p.write("crates/extra/Cargo.toml", &pkg("extra", ""));
+        p.write("crates/extra/src/lib.rs", "");
+        p.generate_lockfile();
+        "new package crates/extra".to_string()
+    });
+}
+
+#[test]
+fn diff_of_identical_skeletons_and_of_a_skeleton_and_its_workspace() {
+    let p = diff_base();
+    let (d0, s0) = prepare(&p, "one", &[]);
+    // Unrelated edits: a source file and a description.
+    p.edit(
+        "crates/api/src/lib.rs",
+        "pub fn api() {}",
+        "pub fn api() { let _ = 1; }",
+    );
+    p.edit(
+        "crates/core/Cargo.toml",
+        "edition = \"2021\"\n",
+        "edition = \"2021\"\ndescription = \"core\"\n",
+    );
+    let (d1, s1) = prepare(&p, "two", &[]);
+    assert_eq!(d0, d1);
+    for (old, new) in [(&s0, &s1), (&s0, &p.root().to_path_buf())] {
+        let human = diff(&p, old, new, false);
+        let text = human.stdout_str();
+        assert!(
+            text.contains("identical") && text.contains(&d0),
+            "identical skeletons not said so\n{}",
+            human.describe()
+        );
+        let json = diff_json(&p, old, new);
+        assert_eq!(json["same"], true, "{json:#}");
+        assert_eq!(json["changes"], serde_json::json!([]), "{json:#}");
+        assert_eq!(json["old"], d0.as_str());
+        assert_eq!(json["new"], d0.as_str());
+    }
+}
+
+#[test]
+fn prepare_prints_the_digest_of_the_index() {
+    let p = diff_base();
+    for (name, args) in [("whole", &[][..]), ("api", &["-p", "api"][..])] {
+        let (digest, skel) = prepare(&p, name, args);
+        let index: serde_json::Value =
+            serde_json::from_slice(&fs::read(skel.join("cargo-prebuild.json")).unwrap()).unwrap();
+        assert_eq!(index["digest"], digest.as_str(), "{name}: {index:#}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeded cook
+
+fn seed_fixture() -> Project {
+    project()
+        .file(
+            "Cargo.toml",
+            &pkg(
+                "app",
+                "\n[dependencies]\nitoa = \"1\"\nsmallvec = \"1\"\neither = \"1\"\ncfg-if = \"1\"\n",
+            ),
+        )
+        .file(
+            "src/main.rs",
+            r#"fn main() {
+    let v: smallvec::SmallVec<[u32; 4]> = (1..=3).collect();
+    let e: either::Either<u32, u32> = either::Either::Left(v.iter().sum());
+    let mut buf = itoa::Buffer::new();
+    cfg_if::cfg_if! {
+        if #[cfg(unix)] { let os = "unix"; } else { let os = "other"; }
+    }
+    println!("app {} {}", buf.format(e.either(|x| x, |x| x)), os);
+}
+"#,
+        )
+        .build()
+}
+
+/// `<target>/debug/{deps,.fingerprint}` entries of a crate: `libitoa-<hash>.rlib`, ...
+fn unit_hashes(target: &Path, krate: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for sub in ["deps", ".fingerprint"] {
+        let Ok(entries) = fs::read_dir(target.join("debug").join(sub)) else {
+            continue;
+        };
+        for e in entries {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            let stem = name.split('.').next().unwrap();
+            let stem = stem.strip_prefix("lib").unwrap_or(stem);
+            if let Some(hash) = stem.strip_prefix(&format!("{krate}-")) {
+                if hash.len() == 16 {
+                    out.insert(hash.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn seeded_cook_recompiles_only_the_bumped_crate_and_prunes_the_old_one() {
+    let p = seed_fixture();
+    let (_, skel1) = prepare(&p, "skel-1", &[]);
+    let (builder1, cook1) = cook_in(&p, &skel1, "builder-1", &["--message-format", "json"]);
+    let cold = BuildReport::parse(&cook1.stdout);
+    assert_eq!(
+        names(&cold.external_compiled()),
+        set(&["cfg-if", "either", "itoa", "smallvec"]),
+        "cold cook\n{}",
+        cook1.describe()
+    );
+    let seed = p.sandbox().join("seed");
+    cp_a(&builder1.join("target"), &seed);
+    let old_itoa = unit_hashes(&seed, "itoa");
+    assert!(!old_itoa.is_empty(), "no itoa units in the seed");
+
+    let old = locked_version(&p.read("Cargo.lock"), "itoa");
+    let older = if old == "1.0.10" { "1.0.9" } else { "1.0.10" };
+    p.cargo(&["update", "-p", "itoa", "--precise", older])
+        .assert_ok("cargo update -p itoa --precise");
+    let (_, skel2) = prepare(&p, "skel-2", &[]);
+
+    let (builder2, cook2) = cook_in(
+        &p,
+        &skel2,
+        "builder-2",
+        &["--seed", seed.to_str().unwrap(), "--message-format", "json"],
+    );
+    let warm = BuildReport::parse(&cook2.stdout);
+    assert_eq!(
+        names(&warm.external_compiled()),
+        set(&["itoa"]),
+        "seeded cook compiled more than the bumped crate\n{}",
+        cook2.describe()
+    );
+    assert_eq!(
+        names(&warm.external_fresh()),
+        set(&["cfg-if", "either", "smallvec"]),
+        "seeded cook did not reuse the unchanged crates\n{}",
+        cook2.describe()
+    );
+    assert!(
+        warm.local_compiled().is_subset(&set(&["app"])),
+        "only local stubs besides: {:?}",
+        warm.local_compiled()
+    );
+    assert!(
+        !cook2.stderr_str().contains("cold cook"),
+        "{}",
+        cook2.describe()
+    );
+    let target2 = builder2.join("target");
+    let new_itoa = unit_hashes(&target2, "itoa");
+    assert!(!new_itoa.is_empty(), "no itoa units after the seeded cook");
+    let stale: BTreeSet<_> = old_itoa.intersection(&new_itoa).collect();
+    assert!(
+        stale.is_empty(),
+        "old itoa artifacts not pruned: {stale:?} (old {old_itoa:?}, now {new_itoa:?})"
+    );
+    let leftovers: Vec<String> = fs::read_dir(target2.join("debug/deps"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| old_itoa.iter().any(|h| n.contains(h.as_str())))
+        .collect();
+    assert!(leftovers.is_empty(), "old itoa left: {leftovers:?}");
+
+    copy_tree(p.root(), &builder2, MtimePolicy::PreserveOlder, &["target"]);
+    let out = cargo(&builder2, ["build", "--locked", "--message-format", "json"]);
+    out.assert_ok("real build after the seeded cook");
+    let report = BuildReport::parse(&out.stdout);
+    assert!(
+        report.external_compiled().is_empty(),
+        "external recompiled after the seeded cook: {:?}",
+        report.external_compiled()
+    );
+    assert_eq!(report.local_compiled(), set(&["app"]));
+    let ran = run(&mut Command::new(builder2.join("target/debug/app")));
+    ran.assert_ok("running app");
+    assert_eq!(ran.stdout_str().trim_end(), "app 6 unix");
+}
+
+fn assert_cold(out: &Output, what: &str) {
+    let notes: Vec<&str> = out
+        .stderr
+        .split(|&b| b == b'\n')
+        .filter_map(|l| std::str::from_utf8(l).ok())
+        .filter(|l| l.starts_with("note:") && l.contains("cold cook"))
+        .collect();
+    assert_eq!(
+        notes.len(),
+        1,
+        "{what}: expected one `note: ... cold cook` line\n{}",
+        out.describe()
+    );
+    assert_eq!(
+        names(&BuildReport::parse(&out.stdout).external_compiled()),
+        set(&["cfg-if", "either", "itoa", "smallvec"]),
+        "{what}: a cold cook compiles everything\n{}",
+        out.describe()
+    );
+}
+
+#[test]
+fn seeded_cook_with_a_missing_seed_is_a_cold_cook() {
+    let p = seed_fixture();
+    let (_, skel) = prepare(&p, "skel", &[]);
+    let missing = p.sandbox().join("no-such-seed");
+    let (builder, out) = cook_in(
+        &p,
+        &skel,
+        "builder",
+        &[
+            "--seed",
+            missing.to_str().unwrap(),
+            "--message-format",
+            "json",
+        ],
+    );
+    assert_cold(&out, "missing seed");
+    assert!(builder.join("target/cargo-prebuild-cook.json").is_file());
+}
+
+#[test]
+fn seeded_cook_with_a_seed_from_another_toolchain_is_a_cold_cook() {
+    let p = seed_fixture();
+    let (_, skel) = prepare(&p, "skel", &[]);
+    let (builder1, _) = cook_in(&p, &skel, "builder-1", &[]);
+    let seed = p.sandbox().join("seed");
+    cp_a(&builder1.join("target"), &seed);
+    let record_path = seed.join("cargo-prebuild-cook.json");
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&fs::read(&record_path).unwrap()).unwrap();
+    let rustc = record["rustc"].as_str().unwrap().to_string();
+    record["rustc"] = rustc.replacen("rustc 1.", "rustc 0.", 1).into();
+    fs::write(&record_path, serde_json::to_vec_pretty(&record).unwrap()).unwrap();
+
+    let (_, out) = cook_in(
+        &p,
+        &skel,
+        "builder-2",
+        &["--seed", seed.to_str().unwrap(), "--message-format", "json"],
+    );
+    assert_cold(&out, "seed from another toolchain");
+}
+
+// ---------------------------------------------------------------------------------------------
+// build --rebuild-local
+
+fn local_fixture() -> Project {
+    project()
+        .file(
+            "Cargo.toml",
+            &pkg(
+                "app",
+                "\n[workspace]\nmembers = [\"greet\"]\n\n[dependencies]\ngreet = { path = \"greet\" }\nitoa = \"1\"\n",
+            ),
+        )
+        .file(
+            "src/main.rs",
+            "fn main() {\n    println!(\"{} {}\", greet::greeting(), itoa::Buffer::new().format(1));\n}\n",
+        )
+        .file("greet/Cargo.toml", &pkg("greet", "\n[dependencies]\ncfg-if = \"1\"\n"))
+        .file(
+            "greet/src/lib.rs",
+            "pub fn greeting() -> &'static str {\n    \"version one\"\n}\n",
+        )
+        .build()
+}
+
+#[test]
+fn rebuild_local_rebuilds_local_crates_from_older_sources() {
+    let p = local_fixture();
+    let (_, skel) = prepare(&p, "skel", &[]);
+    let (builder, _) = cook_in(&p, &skel, "builder", &[]);
+    copy_tree(p.root(), &builder, MtimePolicy::Now, &["target"]);
+    cargo(&builder, ["build"]).assert_ok("first real build");
+    let exe = builder.join("target/debug/app");
+    let ran = run(&mut Command::new(&exe));
+    assert_eq!(ran.stdout_str().trim_end(), "version one 1");
+
+    // Another version of the local sources, stamped older than the artifacts (2020-04-16).
+    p.edit("greet/src/lib.rs", "version one", "version two");
+    p.edit("src/main.rs", "{} {}", "{} / {}");
+    copy_tree(p.root(), &builder, MtimePolicy::Earthly, &["target"]);
+
+    // Negative control, in place (same paths), then the builder is restored: plain cargo
+    // keeps the stale local artifacts.
+    let backup = p.sandbox().join("backup");
+    cp_a(&builder, &backup);
+    let out = cargo(&builder, ["build", "--message-format", "json"]);
+    out.assert_ok("control build");
+    let report = BuildReport::parse(&out.stdout);
+    assert!(
+        report.local_compiled().is_empty(),
+        "control: cargo rebuilt the local crates from older sources, so the scenario proves \
+         nothing: {:?}",
+        report.local_compiled()
+    );
+    let ran = run(&mut Command::new(&exe));
+    assert_eq!(
+        ran.stdout_str().trim_end(),
+        "version one 1",
+        "control: the stale binary"
+    );
+    rm_rf(&builder);
+    cp_a(&backup, &builder);
+
+    let out = prebuild(
+        &builder,
+        ["build", "--rebuild-local", "--message-format", "json"],
+    );
+    out.assert_ok("build --rebuild-local");
+    let report = BuildReport::parse(&out.stdout);
+    assert_eq!(
+        report.local_compiled(),
+        set(&["app", "greet"]),
+        "local crates rebuilt\n{}",
+        out.describe()
+    );
+    assert!(
+        report.external_compiled().is_empty(),
+        "--rebuild-local recompiled external packages: {:?}",
+        report.external_compiled()
+    );
+    let ran = run(&mut Command::new(&exe));
+    ran.assert_ok("running app");
+    assert_eq!(ran.stdout_str().trim_end(), "version two / 1");
+
+    // And the rebuilt output verifies.
+    prebuild(&builder, ["verify"]).assert_ok("verify after --rebuild-local");
+}
