@@ -11,6 +11,7 @@ mod cook_safety;
 mod determinism;
 mod e2e;
 mod fidelity;
+mod fleet;
 mod harness;
 mod key_and_seed;
 mod matching;
