@@ -31,7 +31,12 @@
 #   CARGO_PREBUILD_CONTAINER_PURGE=1   at the end also delete the base images, the tool image,
 #       the rootfs tarball and the whole store (default: keep them, a rerun then takes ~1-2 min)
 #   CARGO_PREBUILD_CONTAINER_KEEP=1    keep this run's images, contexts and logs for debugging
-#   CARGO_PREBUILD_CONTAINER_ONLY="s1 s2 ..."  run only these scenarios (default: all)
+#   CARGO_PREBUILD_CONTAINER_ONLY="neg s1 s2 ..."  run only these scenarios (default: all)
+#   CARGO_PREBUILD_CONTAINER_ENGINE=buildah|docker  buildah (default): bud --isolation chroot
+#       --layers, the whole suite. docker: Debian's docker.io 20.10 (dockerd started here with
+#       its state under the work dir, stopped by PID at the end) with BuildKit, `#N CACHED`
+#       instead of `Using cache`, nanosecond mtimes; the chef stage is FROM a tool image built
+#       by base/tool.Dockerfile (no named build contexts in 20.10); no --timestamp scenarios
 #   MIRROR=http://deb.debian.org/debian
 # Exit status: 0 only if every check passed.
 set -euo pipefail
@@ -60,49 +65,143 @@ fail() { FAILED=$((FAILED + 1)); FAILURES+=("$*"); echo "FAIL: $*"; }
 # check DESCRIPTION COMMAND...: PASS if the command succeeds
 check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 
-# ------------------------------------------------------------------ buildah
-# A store of our own: the suite's images and layer cache never mix with other users' images,
-# and cleaning up can prune without touching anything else. overlay, never vfs (40-90x slower).
-BUILDAH=(buildah --root "$WORK/storage/root" --runroot "$WORK/storage/run" --storage-driver overlay)
-# buildah puts RUN --mount=type=cache folders under $TMPDIR/buildah-cache-<uid>: per run here.
-bh() { TMPDIR="$RUN/tmp" "${BUILDAH[@]}" "$@"; }
-# bud LOG ARGS...: build; the log gets the engine's whole output. Returns the engine's status.
-bud() {
+# ------------------------------------------------------------------ engines
+ENGINE=${CARGO_PREBUILD_CONTAINER_ENGINE:-buildah}
+timed_build() { # timed_build LOG CMD...: the log gets the engine's whole output
   local log=$1 label rc=0 t0; shift; label=$(basename "$log" .log); t0=$(now)
-  bh bud --isolation chroot --layers --force-rm "$@" >"$log" 2>&1 || rc=$?
-  TIMES+=("$(printf '%-44s %6ss' "build $label" "$(since "$t0")")")
+  "$@" >"$log" 2>&1 || rc=$?
+  TIMES+=("$(printf '%-44s %6ss' "[$ENGINE] build $label" "$(since "$t0")")")
   if [ "$rc" != 0 ]; then echo "--- build $label failed (rc=$rc), last lines of $log:"; tail -25 "$log"; fi
   return "$rc"
 }
-has_image() { bh inspect --type image "$1" >/dev/null 2>&1; }
-# run_image IMAGE CMD...: stdout of CMD run in a container of IMAGE
-run_image() {
-  local c rc=0
-  c=$(bh from --pull=never -q "$1") || return 1
-  bh run --isolation chroot "$c" -- "${@:2}" || rc=$?
-  bh rm "$c" >/dev/null 2>&1 || true
-  return "$rc"
+
+use_buildah() {
+  # A store of our own: the suite's images and layer cache never mix with other users' images,
+  # and cleaning up can prune without touching anything else. overlay, never vfs (40-90x slower).
+  BUILDAH=(buildah --root "$WORK/storage/root" --runroot "$WORK/storage/run" --storage-driver overlay)
+  # buildah puts RUN --mount=type=cache folders under $TMPDIR/buildah-cache-<uid>: per run here.
+  bh() { TMPDIR="$RUN/tmp" "${BUILDAH[@]}" "$@"; }
+  # bud LOG ARGS...: build (chroot isolation: no OCI runtime, host network; --layers: cache)
+  bud() { local log=$1; shift; timed_build "$log" bh bud --isolation chroot --layers --force-rm "$@"; }
+  has_image() { bh inspect --type image "$1" >/dev/null 2>&1; }
+  # run_image IMAGE CMD...: stdout of CMD run in a container of IMAGE
+  run_image() {
+    local c rc=0
+    c=$(bh from --pull=never -q "$1") || return 1
+    bh run --isolation chroot "$c" -- "${@:2}" || rc=$?
+    bh rm "$c" >/dev/null 2>&1 || true
+    return "$rc"
+  }
+  list_images() { bh images --format '{{.Name}}:{{.Tag}}' 2>/dev/null; }
+  rmi() { bh rmi -f "$@" >/dev/null 2>&1; }
+  # The scenario images, then the untagged intermediate (--layers) images left dangling; the
+  # base and tool images and their ancestors stay. Only our own store is touched.
+  clean_slate() {
+    local img before after
+    bh rm --all >/dev/null 2>&1
+    for img in $(list_images | grep "^$NS/scenario-"); do rmi "$img"; done
+    while :; do
+      before=$(bh images -a -q 2>/dev/null | wc -l)
+      bh rmi --prune >/dev/null 2>&1
+      after=$(bh images -a -q 2>/dev/null | wc -l)
+      [ "$after" -lt "$before" ] || break
+    done
+  }
+  engine_start() { :; }
+  engine_stop() { :; }
+  purge_engine() { bh rmi --all --force >/dev/null 2>&1; rm -rf "$WORK/storage"; }
+  # log parsing: buildah prints "[2/4] STEP 3/5: RUN ...", the step's output, then
+  # "--> Using cache <id>" (cached) or "--> <id>" (ran)
+  STEP_RE='STEP [0-9]+/[0-9]+: '
+  log_text() { cat "$1"; }
+  step_status() { # cached | ran | missing, for the first step whose STEP line contains TEXT
+    awk -v t="$2" -v re="$STEP_RE" '
+      $0 ~ re && index($0, t) { s = 1; next }
+      s && /^--> Using cache/ { print "cached"; found = 1; exit }
+      s && ($0 ~ re || /^--> /) { print "ran"; found = 1; exit }
+      END { if (!found) print (s ? "ran" : "missing") }' "$1"
+  }
+  step_output() {
+    awk -v t="$2" -v re="$STEP_RE" '
+      $0 ~ re && index($0, t) { s = 1; next }
+      s && ($0 ~ re || /^--> /) { exit }
+      s { print }' "$1"
+  }
+  all_cached() { # every step but FROM came from the cache and nothing was compiled
+    local steps hits; steps=$(grep -E "$STEP_RE" "$1" | grep -cvE "${STEP_RE}FROM ")
+    hits=$(grep -c '^--> Using cache' "$1")
+    [ "$steps" = "$hits" ] || { echo "    $steps steps, $hits cache hits"; return 1; }
+    not_in_log "$1" '^ *Compiling '
+  }
+  show_steps() { grep -E "$STEP_RE|^ *(Compiling|Downloaded) " "$1" | sed 's/^/    | /'; }
 }
 
-# ------------------------------------------------------------------ log assertions
-STEP_RE='STEP [0-9]+/[0-9]+: '
-# step_status LOG TEXT: "cached", "ran" or "missing" for the first step whose STEP line contains TEXT
-step_status() {
-  awk -v t="$2" -v re="$STEP_RE" '
-    $0 ~ re && index($0, t) { s = 1; next }
-    s && /^--> Using cache/ { print "cached"; found = 1; exit }
-    s && ($0 ~ re || /^--> /) { print "ran"; found = 1; exit }
-    END { if (!found) print (s ? "ran" : "missing") }' "$1"
+use_docker() {
+  DOCKER_DIR=$WORK/docker
+  DOCKER=(/usr/bin/docker -H "unix://$DOCKER_DIR/docker.sock")
+  DOCKERD_PID=
+  # Debian's 20.10 client by full path: a newer docker earlier in PATH may lack buildx.
+  # No bridge, no iptables: builds use --network host, runs --network none.
+  bud() { local log=$1; shift; timed_build "$log" env DOCKER_BUILDKIT=1 "${DOCKER[@]}" build --network host --progress=plain "$@"; }
+  has_image() { "${DOCKER[@]}" image inspect "$1" >/dev/null 2>&1; }
+  run_image() { "${DOCKER[@]}" run --rm --network none --entrypoint "" "$1" "${@:2}"; }
+  list_images() { "${DOCKER[@]}" images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null; }
+  rmi() { "${DOCKER[@]}" image rm -f "$@" >/dev/null 2>&1; }
+  clean_slate() { # scenario images, all build cache (cache mounts too), dangling images
+    local img
+    for img in $(list_images | grep "^$NS/scenario-"); do rmi "$img"; done
+    "${DOCKER[@]}" builder prune -af >/dev/null 2>&1
+    "${DOCKER[@]}" image prune -f >/dev/null 2>&1
+  }
+  engine_start() {
+    mkdir -p "$DOCKER_DIR"
+    /usr/sbin/dockerd --data-root "$DOCKER_DIR/root" --exec-root "$DOCKER_DIR/exec" \
+      --pidfile "$DOCKER_DIR/dockerd.pid" -H "unix://$DOCKER_DIR/docker.sock" \
+      --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
+      >"$DOCKER_DIR/dockerd.log" 2>&1 &
+    DOCKERD_PID=$!
+    local i; for i in $(seq 1 60); do "${DOCKER[@]}" info >/dev/null 2>&1 && return 0; sleep 0.5; done
+    tail -20 "$DOCKER_DIR/dockerd.log"; fatal "dockerd did not start"
+  }
+  engine_stop() {
+    [ -n "$DOCKERD_PID" ] || return 0
+    kill "$DOCKERD_PID" 2>/dev/null; wait "$DOCKERD_PID" 2>/dev/null
+    umount "$DOCKER_DIR/exec/netns/default" 2>/dev/null
+    DOCKERD_PID=
+  }
+  purge_engine() { engine_stop; rm -rf "$DOCKER_DIR"; }
+  # log parsing: BuildKit's plain progress, "#N [stage i/n] RUN ...", "#N 1.234 <output>",
+  # "#N CACHED"; steps of different stages interleave, so everything goes by step number
+  STEP_RE='^#[0-9]+ \[([^]]+ )?[0-9]+/[0-9]+\] '
+  log_text() { sed -E 's/^#[0-9]+ [0-9]+\.[0-9]+ //' "$1"; }
+  step_no() { grep -E "$STEP_RE" "$1" | grep -F -- "$2" | head -1 | sed -E 's/^#([0-9]+) .*/\1/'; }
+  step_status() {
+    local n; n=$(step_no "$1" "$2")
+    if [ -z "$n" ]; then echo missing; elif grep -qx "#$n CACHED" "$1"; then echo cached; else echo ran; fi
+  }
+  step_output() {
+    local n; n=$(step_no "$1" "$2"); [ -n "$n" ] || return 0
+    sed -nE "s/^#$n [0-9]+\.[0-9]+ //p" "$1"
+  }
+  all_cached() {
+    local n bad=0
+    for n in $(grep -E "$STEP_RE" "$1" | grep -vE '\] FROM ' | sed -E 's/^#([0-9]+) .*/\1/' | sort -u); do
+      grep -qx "#$n CACHED" "$1" || { echo "    step #$n ran"; bad=1; }
+    done
+    [ "$bad" = 0 ] && not_in_log "$1" '^ *Compiling '
+  }
+  show_steps() { log_text "$1" | grep -E "$STEP_RE|^#[0-9]+ CACHED|^ *(Compiling|Downloaded) " | sed 's/^/    | /'; }
 }
+
+case $ENGINE in
+  buildah) use_buildah ;;
+  docker) use_docker ;;
+  *) fatal "CARGO_PREBUILD_CONTAINER_ENGINE must be buildah or docker" ;;
+esac
+
+# ------------------------------------------------------------------ log assertions
 step_cached() { [ "$(step_status "$1" "$2")" = cached ]; }
 step_ran()    { [ "$(step_status "$1" "$2")" = ran ]; }
-# step_output LOG TEXT: what the step whose STEP line contains TEXT printed
-step_output() {
-  awk -v t="$2" -v re="$STEP_RE" '
-    $0 ~ re && index($0, t) { s = 1; next }
-    s && ($0 ~ re || /^--> /) { exit }
-    s { print }' "$1"
-}
 LOCAL_CRATES='app|greet|numfmt'
 # compiled LOG TEXT: names of the crates the step compiled, one per line
 compiled() { step_output "$1" "$2" | sed -nE 's/^ *Compiling ([^ ]+) v.*/\1/p' | sort -u; }
@@ -118,30 +217,29 @@ compiles() {
     grep -qx -- "$c" <<<"$got" || { echo "    '$c' not compiled; compiled: $(echo $got)"; return 1; }
   done
 }
-not_in_log() { ! grep -qE -- "$2" "$1"; }
-# all_cached LOG: every step but FROM came from the cache and nothing was compiled
-all_cached() {
-  local steps hits; steps=$(grep -E "$STEP_RE" "$1" | grep -cvE "${STEP_RE}FROM ")
-  hits=$(grep -c '^--> Using cache' "$1")
-  [ "$steps" = "$hits" ] || { echo "    $steps steps, $hits cache hits"; return 1; }
-  not_in_log "$1" '^ *Compiling '
-}
+not_in_log() { ! log_text "$1" | grep -qE -- "$2"; }
+log_has() { log_text "$1" | grep -qE -- "$2"; }
 # output_is IMAGE EXPECTED: the image's binary prints exactly EXPECTED
 output_is() {
   local got; got=$(run_image "$1" /usr/local/bin/app 2>&1) || true
   [ "$got" = "$2" ] || { echo "    $1 printed: '$got'"; echo "    expected:  '$2'"; return 1; }
 }
-show_steps() { grep -E "$STEP_RE|^--> Using cache|^ *(Compiling|Downloaded) " "$1" | sed 's/^/    | /'; }
 
 # ------------------------------------------------------------------ 1. packages
 need_pkgs=()
 command -v buildah >/dev/null || need_pkgs+=(buildah)
 command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
 command -v git >/dev/null || need_pkgs+=(git)
+[ "$ENGINE" = docker ] && { [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || need_pkgs+=(docker.io); }
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "apt-get install ${need_pkgs[*]}"
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then   # keep docker.io's postinst from starting a daemon
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 command -v cargo >/dev/null && command -v rustc >/dev/null || fatal "cargo/rustc not found (the image's toolchain is the host's)"
 
@@ -153,38 +251,25 @@ cleanup() {
   local rc=$?
   set +e
   if [ "${CARGO_PREBUILD_CONTAINER_KEEP:-0}" = 1 ]; then
-    echo "kept: images in $WORK/storage (buildah --root $WORK/storage/root ...), run dir $RUN"
+    engine_stop
+    echo "kept: images in $WORK ($ENGINE), run dir $RUN"
     return
   fi
-  bh rm --all >/dev/null 2>&1
-  remove_scenario_images
+  clean_slate
   if [ "${CARGO_PREBUILD_CONTAINER_PURGE:-0}" = 1 ]; then
-    bh rmi --all --force >/dev/null 2>&1
-    rm -rf "$WORK/storage" "$WORK/base" "$WORK/rust-base" "$WORK/runs" "$WORK/cargo-prebuild-src"
+    purge_engine
+    rm -rf "$WORK/base" "$WORK/rust-base" "$WORK/runs" "$WORK/cargo-prebuild-src"
     echo "purged $WORK"
   elif [ "$rc" = 0 ] && [ "$FAILED" = 0 ]; then
     rm -rf "$RUN"
   else
     echo "logs kept in $LOGS"
   fi
+  engine_stop
   rmdir "$WORK/runs" 2>/dev/null
 }
-# All images this suite builds, except the cached base and tool images, then the untagged
-# intermediate (--layers) images left dangling. Only our own store is touched.
-remove_scenario_images() {
-  local img
-  for img in $(bh images --format '{{.Name}}:{{.Tag}}' 2>/dev/null | grep "^$NS/scenario-" || true); do
-    bh rmi -f "$img" >/dev/null 2>&1
-  done
-  local before after
-  while :; do
-    before=$(bh images -a -q 2>/dev/null | wc -l)
-    bh rmi --prune >/dev/null 2>&1
-    after=$(bh images -a -q 2>/dev/null | wc -l)
-    [ "$after" -lt "$before" ] || break
-  done
-}
 trap cleanup EXIT
+engine_start
 
 # ------------------------------------------------------------------ 2. base images
 say "base images"
@@ -221,8 +306,7 @@ echo "base images ready ($(since "$t0") s): $(run_image "$NS/rust-base" sh -c 'c
 
 # A clean slate: nothing from an earlier run (crashed, or CARGO_PREBUILD_CONTAINER_KEEP=1) may
 # turn this run's cold builds into cache hits.
-bh rm --all >/dev/null 2>&1 || true
-remove_scenario_images
+clean_slate
 
 # ------------------------------------------------------------------ 3. cargo-prebuild's source
 export_source() {
@@ -245,7 +329,9 @@ export_source() {
 }
 
 # ------------------------------------------------------------------ 4. Dockerfiles
-# render SRC DST: the README Dockerfile with the local base images and the from-source install
+# render SRC DST [INSTALLS]: the README Dockerfile with the local base images and cargo-prebuild
+# installed from the clean export (buildah: in the chef stage, through the cargo-prebuild-src
+# build context; docker: the chef stage starts FROM the tool image, see base/tool.Dockerfile)
 render() {
   local src=$1 dst=$2 n
   n=$(grep -c '^FROM rust:1-bookworm' "$src" || true)
@@ -254,17 +340,23 @@ render() {
   [ "$n" = 1 ] || fatal "$src: expected exactly one 'FROM debian:bookworm-slim', found $n"
   n=$(grep -cx 'RUN cargo install cargo-prebuild --locked' "$src" || true)
   [ "$n" = "${3:-1}" ] || fatal "$src: expected ${3:-1} 'RUN cargo install cargo-prebuild --locked', found $n"
-  sed -e "s#^FROM rust:1-bookworm#FROM $NS/rust-base#" \
-      -e "s#^FROM debian:bookworm-slim#FROM $NS/debian#" \
-      -e 's#^RUN cargo install cargo-prebuild --locked$#COPY --from=cargo-prebuild-src . /usr/local/src/cargo-prebuild\nRUN cargo install --path /usr/local/src/cargo-prebuild --locked#' \
-      "$src" >"$dst"
+  if [ "$ENGINE" = docker ] && [ "$n" = 1 ]; then
+    sed -e "s#^FROM rust:1-bookworm#FROM $TOOL#" \
+        -e "s#^FROM debian:bookworm-slim#FROM $NS/debian#" \
+        -e '/^RUN cargo install cargo-prebuild --locked$/d' \
+        "$src" >"$dst"
+  else
+    sed -e "s#^FROM rust:1-bookworm#FROM $NS/rust-base#" \
+        -e "s#^FROM debian:bookworm-slim#FROM $NS/debian#" \
+        -e 's#^RUN cargo install cargo-prebuild --locked$#COPY --from=cargo-prebuild-src . /usr/local/src/cargo-prebuild\nRUN cargo install --path /usr/local/src/cargo-prebuild --locked#' \
+        "$src" >"$dst"
+  fi
 }
 DF=$RUN/dockerfiles
-render "$HERE/Dockerfile" "$DF/Dockerfile"
-render "$HERE/Dockerfile.cache-mount" "$DF/Dockerfile.cache-mount"
 render "$HERE/Dockerfile.naive" "$DF/Dockerfile.naive" 0
 SRC=$WORK/cargo-prebuild-src
-BC=(--build-context "cargo-prebuild-src=$SRC")
+BC=()
+[ "$ENGINE" = buildah ] && BC=(--build-context "cargo-prebuild-src=$SRC")
 
 # ------------------------------------------------------------------ 5. workspaces
 # new_ws NAME [VARIANT...]: a fresh copy of the fixture with variant overlays applied
@@ -308,6 +400,7 @@ if want neg; then
     fail "5 negative control build"
   fi
 
+  if [ "$ENGINE" = buildah ]; then
   WSN=$(new_ws naive-timestamp)
   set_label "$WSN" fixture-timestamp
   printf '\n[profile.release]\ncodegen-units = 8\n' >>"$WSN/Cargo.toml"
@@ -321,32 +414,35 @@ if want neg; then
   else
     fail "5 negative control build"
   fi
+  fi
 fi
 
 # ------------------------------------------------------------------ 6. scenarios
 NEED_TOOL=0; for s in s1 s2 s3 s4 s5 s6; do want $s && NEED_TOOL=1; done
 if [ "$NEED_TOOL" = 1 ]; then
-export_source
-say "tool: cargo install --path (clean export) in the chef stage"
-TOOL=$NS/tool:$SRC_HASH
-if bud "$LOGS/tool.log" -f "$DF/Dockerfile" "${BC[@]}" --target chef -t "$TOOL" "$RUN/tmp"; then
-  if step_ran "$LOGS/tool.log" 'cargo install --path'; then
-    check "7 tool: cargo-prebuild compiled from source inside the image" \
-      grep -qE '^ *Compiling cargo-prebuild v' "$LOGS/tool.log"
+  export_source
+  TOOL=$NS/tool:$SRC_HASH
+  render "$HERE/Dockerfile" "$DF/Dockerfile"
+  render "$HERE/Dockerfile.cache-mount" "$DF/Dockerfile.cache-mount"
+  say "tool: cargo install --path (clean export) --locked, inside the image"
+  L=$LOGS/tool.log
+  if [ "$ENGINE" = buildah ]; then
+    # the README Dockerfile's own chef stage (COPY --from=cargo-prebuild-src + cargo install)
+    bud "$L" -f "$DF/Dockerfile" "${BC[@]}" --target chef -t "$TOOL" "$RUN/tmp"
+  elif has_image "$TOOL"; then
+    echo "tool image $TOOL (this exact source) already built" >"$L"
   else
-    pass "7 tool: image of this exact source already built (layer cache)"
+    bud "$L" -f "$HERE/base/tool.Dockerfile" -t "$TOOL" "$SRC"
+  fi || { fail "7 tool: cargo install --path . --locked"; fatal "cannot continue without the tool"; }
+  if step_ran "$L" 'cargo install --path'; then
+    check "7 tool: cargo-prebuild compiled from source inside the image" log_has "$L" '^ *Compiling cargo-prebuild v'
+  else
+    pass "7 tool: image of this exact source already built (cache)"
   fi
   check "7 tool: 'cargo prebuild --help' works in the image" \
     run_image "$TOOL" sh -c 'cargo prebuild --help >/dev/null && test -x /usr/local/cargo/bin/cargo-prebuild'
   # older tool images (other sources) are not worth keeping
-  for img in $(bh images --format '{{.Name}}:{{.Tag}}' | grep "^$NS/tool:" | grep -v ":$SRC_HASH\$" || true); do
-    bh rmi -f "$img" >/dev/null 2>&1 || true
-  done
-else
-  fail "7 tool: cargo install --path . --locked in the chef stage"
-  fatal "cannot continue without the tool"
-fi
-
+  for img in $(list_images | grep "^$NS/tool:" | grep -v ":$SRC_HASH\$" || true); do rmi "$img"; done
 fi
 
 IMG=$NS/scenario-app
@@ -357,7 +453,9 @@ if want s1; then
   L=$LOGS/s1-cold.log
   if bud "$L" -f "$DF/Dockerfile" "${BC[@]}" -t "$IMG" "$WS"; then
     show_steps "$L"
-    check "1 chef stage (tool install) reused from the layer cache" step_cached "$L" 'cargo install --path'
+    if [ "$ENGINE" = buildah ]; then
+      check "1 chef stage (tool install) reused from the layer cache" step_cached "$L" 'cargo install --path'
+    fi
     check "1 cook step ran" step_ran "$L" "$COOK"
     check "1 cook compiled itoa, cfg-if, smallvec" compiles "$L" "$COOK" itoa cfg-if smallvec
     check "1 final build compiled no external crate" no_external_compiled "$L" "$FINAL"
@@ -441,6 +539,7 @@ if want s5; then
     fail "5a old-mtime build"
   fi
 
+  if [ "$ENGINE" = buildah ]; then
   say "s5b: buildah bud --timestamp (every file of every new layer stamped 2020-09-13)"
   # a profile change alters the dependency layer, so that cook really runs under --timestamp:
   # then the cooked target/ and the copied sources carry the very same mtime
@@ -457,6 +556,7 @@ if want s5; then
     fail "5b --timestamp build"
   fi
 
+  fi
 fi
 
 if want s6; then
