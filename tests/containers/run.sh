@@ -358,6 +358,29 @@ SRC=$WORK/cargo-prebuild-src
 BC=()
 [ "$ENGINE" = buildah ] && BC=(--build-context "cargo-prebuild-src=$SRC")
 
+# The tested Dockerfiles are the README's: each one's body (the file without its leading
+# comment lines) must be one of README.md's ```dockerfile blocks, verbatim.
+readme_blocks() {
+  awk -v d="$1" '/^```dockerfile$/ { n++; f = sprintf("%s/%d", d, n); printf "" > f; b = 1; next }
+    b && /^```$/ { b = 0; next } b { print >> f }' "$REPO/README.md"
+}
+body() { awk '!s && /^#/ { next } { s = 1; print }' "$1"; }
+in_readme() { # in_readme FILE: FILE's body is a README block
+  local blk
+  for blk in "$RUN/readme"/*; do cmp -s <(body "$1") "$blk" && return 0; done
+  return 1
+}
+if [ -f "$REPO/README.md" ]; then
+  mkdir -p "$RUN/readme"; readme_blocks "$RUN/readme"
+  check "README: tests/containers/Dockerfile is the README's Dockerfile, verbatim" in_readme "$HERE/Dockerfile"
+  if grep -q -- '--mount=type=cache' "$REPO/README.md"; then
+    check "README: tests/containers/Dockerfile.cache-mount is the README's cache-mount Dockerfile" \
+      in_readme "$HERE/Dockerfile.cache-mount"
+  else
+    echo "NOTE: README.md has no cache-mount Dockerfile yet (tests/containers/Dockerfile.cache-mount)"
+  fi
+fi
+
 # ------------------------------------------------------------------ 5. workspaces
 # new_ws NAME [VARIANT...]: a fresh copy of the fixture with variant overlays applied
 new_ws() {
