@@ -591,3 +591,78 @@ fn verify_catches_a_stub_in_the_output() {
         out.describe()
     );
 }
+
+/// Cook with `cook_flags`, build with `build_flags` that select exactly the same units: plain
+/// cargo recompiles no external package, so `build` must not warn and `--deny-rebuild` must
+/// pass.
+fn assert_equivalent(cook_flags: &[&str], build_flags: &[&str], build_env: Env) {
+    let what = format!("cook {cook_flags:?} vs build {build_flags:?}");
+    let p = fixture();
+    let cooked = cook(&p, cook_flags, &Env::default());
+
+    let a = real_copy(&p, &cooked, "baseline");
+    let mut args = vec!["build", "--message-format", "json"];
+    args.extend_from_slice(build_flags);
+    let out = build_env.cargo(&a, &args);
+    out.assert_ok(&format!("{what}: baseline"));
+    let report = BuildReport::parse(&out.stdout);
+    assert!(
+        report.external_compiled().is_empty() && !report.external_fresh().is_empty(),
+        "{what}: not equivalent for cargo, it recompiled {:?}",
+        report.external_compiled()
+    );
+
+    let b = real_copy(&p, &cooked, "verify");
+    let mut args = vec!["build", "--deny-rebuild", "--verify"];
+    args.extend_from_slice(build_flags);
+    let out = build_env.prebuild(&b, &args);
+    assert!(
+        mismatch_warnings(&out.stderr_str()).is_empty(),
+        "{what}: warned that dependencies will recompile, but cargo recompiles none\n{}",
+        out.describe()
+    );
+    out.assert_ok(&format!("{what}: build --deny-rebuild --verify"));
+    assert!(out.stderr_str().contains("Verified"), "{}", out.describe());
+}
+
+#[test]
+fn equivalent_spellings_of_cooks_flags_do_not_warn() {
+    assert_equivalent(&["--release"], &["--profile", "release"], Env::default());
+    assert_equivalent(
+        &["--features", "x", "--bins"],
+        &["-F", "x", "--bin", "app", "--locked", "-j", "1"],
+        Env::default(),
+    );
+}
+
+/// `app` is the only default member: `-p app` selects what the default does.
+#[test]
+#[ignore = "product bug: `-p app` naming the only default member warns and fails --deny-rebuild"]
+fn selecting_the_default_member_by_name_does_not_warn() {
+    assert_equivalent(&[], &["-p", "app"], Env::default());
+}
+
+/// `--features app/x` and `--features x` enable the same feature of the root package.
+#[test]
+#[ignore = "product bug: `--features app/x` vs cook's `--features x` warns and fails --deny-rebuild"]
+fn package_qualified_feature_of_the_root_does_not_warn() {
+    assert_equivalent(
+        &["--features", "x"],
+        &["--features", "app/x"],
+        Env::default(),
+    );
+}
+
+/// An empty `RUSTFLAGS` is no flags, as cargo reads it.
+#[test]
+#[ignore = "product bug: `RUSTFLAGS=` (empty) vs unset warns and fails --deny-rebuild"]
+fn empty_rustflags_does_not_warn() {
+    assert_equivalent(
+        &[],
+        &[],
+        Env {
+            vars: vec![("RUSTFLAGS".into(), String::new())],
+            via_proxy: false,
+        },
+    );
+}
