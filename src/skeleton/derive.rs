@@ -104,7 +104,12 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
         .cloned()
         .collect();
     let is_masked = |p: &Path| std::fs::canonicalize(p).is_ok_and(|p| stubbed.contains(&p));
-    let resolver = manifest::effective_resolver(&root_manifest);
+    let mut resolver = manifest::effective_resolver(&root_manifest);
+    // Resolver 3 differs from 2 only in how a lockfile is generated (it prefers versions
+    // compatible with `rust-version`); building from a fixed lockfile, they are the same.
+    if resolver == "3" && lock_text.is_some() {
+        resolver = "2".to_string();
+    }
 
     let mut stub_packages = Vec::new();
     for (dir, pkg) in &ws.packages {

@@ -66,6 +66,7 @@ pub fn mask(text: &str, path: &Path, keep: &BTreeSet<String>) -> Result<String> 
             entry.version = MASKED_VERSION.to_string();
         }
     }
+    lock.upgrade_to_v3();
     Ok(lock.encode())
 }
 
@@ -88,35 +89,41 @@ fn parse(text: &str) -> Result<Lockfile> {
         .iter()
         .map(|r| (r.name.clone(), r.version.clone(), r.source.clone()))
         .collect();
-    let resolve = |spec: &str| -> Result<usize> {
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].contains(id) {
+            bail!("package `{}` is specified twice in the lockfile", id.0);
+        }
+    }
+    // Like cargo's `lookup_id`: a reference names a package by name, then version, then
+    // source (without the `#rev` of git sources). A stale reference (a version no longer in
+    // the file) is what cargo repairs when it re-resolves: it points at the one package of
+    // that name, or, if there are several, it is dropped.
+    let resolve = |spec: &str| -> Option<usize> {
         let (name, version, source) = split_id(spec);
-        let matches: Vec<usize> = ids
+        let same_name: Vec<usize> = (0..ids.len()).filter(|&i| ids[i].0 == name).collect();
+        let exact: Vec<usize> = same_name
             .iter()
-            .enumerate()
-            .filter(|(_, (n, v, s))| {
-                n == name
-                    && version.is_none_or(|want| want == v)
-                    && source.is_none_or(|want| s.as_deref() == Some(want))
+            .copied()
+            .filter(|&i| {
+                let (_, v, s) = &ids[i];
+                version.is_none_or(|want| want == v)
+                    && source
+                        .is_none_or(|want| s.as_deref().map(without_rev) == Some(without_rev(want)))
             })
-            .map(|(i, _)| i)
             .collect();
-        match matches.as_slice() {
-            [one] => Ok(*one),
-            [] => bail!("dependency `{spec}` names no package in the lockfile"),
-            _ => bail!("dependency `{spec}` is ambiguous in the lockfile"),
+        match (exact.as_slice(), same_name.as_slice()) {
+            ([one], _) => Some(*one),
+            ([], [only]) => Some(*only),
+            _ => None,
         }
     };
     let mut entries = Vec::new();
     for r in &raw {
-        let dependencies = match &r.dependencies {
-            Some(deps) => Some(
-                deps.iter()
-                    .map(|d| resolve(d))
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            None => None,
-        };
-        let replace = r.replace.as_deref().map(resolve).transpose()?;
+        let dependencies = r
+            .dependencies
+            .as_ref()
+            .map(|deps| deps.iter().filter_map(|d| resolve(d)).collect::<Vec<_>>());
+        let replace = r.replace.as_deref().and_then(resolve);
         entries.push(Entry {
             name: r.name.clone(),
             version: r.version.clone(),
@@ -190,6 +197,11 @@ impl RawEntry {
     }
 }
 
+/// A source id without the precise revision that git sources carry after `#`.
+fn without_rev(source: &str) -> &str {
+    source.split('#').next().unwrap_or(source)
+}
+
 /// Splits `name [version [(source)]]`.
 fn split_id(spec: &str) -> (&str, Option<&str>, Option<&str>) {
     let mut parts = spec.splitn(3, ' ');
@@ -209,6 +221,33 @@ fn compare_versions(a: &str, b: &str) -> Ordering {
 }
 
 impl Lockfile {
+    /// Formats v1 and v2 (no `version` key) become v3, which every cargo since 1.53 reads and
+    /// keeps: a lockfile rewritten by a newer cargo in a newer format, with the same packages,
+    /// then gives the same skeleton. v1's `[metadata]` checksums move into the entries.
+    fn upgrade_to_v3(&mut self) {
+        if self.version.is_some() {
+            return;
+        }
+        if let Some(meta) = self.metadata.take() {
+            for (key, value) in meta.iter() {
+                let (Some(id), Some(sum)) = (key.strip_prefix("checksum "), value.as_str()) else {
+                    continue;
+                };
+                let (name, version, source) = split_id(id);
+                if let Some(e) = self.entries.iter_mut().find(|e| {
+                    e.name == name
+                        && version.is_none_or(|v| v == e.version)
+                        && source.is_none_or(|s| e.source.as_deref() == Some(s))
+                }) {
+                    if sum != "<none>" {
+                        e.checksum = Some(sum.to_string());
+                    }
+                }
+            }
+        }
+        self.version = Some(3);
+    }
+
     fn full_ids(&self) -> bool {
         self.metadata.is_some()
     }
@@ -228,7 +267,8 @@ impl Lockfile {
             .iter()
             .filter(|o| o.name == e.name && o.version == e.version)
             .count();
-        let source = e.source.as_deref();
+        // References name git sources without their `#rev`.
+        let source = e.source.as_deref().map(without_rev);
         if self.full_ids() || same_version > 1 {
             return match source {
                 Some(s) => format!("{} {} ({s})", e.name, e.version),
@@ -412,5 +452,25 @@ dependencies = [
         assert!(out.contains(" \"itoa 0.0.0\",\n \"itoa 1.0.11\",\n"));
         assert!(!out.contains("2.0.0"));
         assert!(!out.contains("2.1.0"));
+    }
+
+    #[test]
+    fn stale_references_are_repaired_as_cargo_repairs_them() {
+        let text = "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"0.1.0\"\ndependencies = [\n \"aho-corasick 1.0.1\",\n \"globset 0.4.13 (git+https://x/r?branch=fd)\",\n]\n\n[[package]]\nname = \"aho-corasick\"\nversion = \"1.1.2\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"globset\"\nversion = \"0.4.13\"\nsource = \"git+https://x/r?branch=fd#43c6a110\"\n\n[[package]]\nname = \"globset\"\nversion = \"0.4.13\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+        let out = mask(text, Path::new("Cargo.lock"), &BTreeSet::new()).unwrap_or_default();
+        assert!(out.contains(" \"aho-corasick\",\n"), "{out}");
+        assert!(
+            out.contains(" \"globset 0.4.13 (git+https://x/r?branch=fd)\",\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn duplicate_packages_are_rejected_like_cargo() {
+        let text = "version = 3\n\n[[package]]\nname = \"nix\"\nversion = \"0.25.0\"\n\n[[package]]\nname = \"nix\"\nversion = \"0.25.0\"\n";
+        let err = mask(text, Path::new("Cargo.lock"), &BTreeSet::new())
+            .err()
+            .map(|e| format!("{e:#}"));
+        assert!(err.is_some_and(|e| e.contains("specified twice")));
     }
 }

@@ -254,7 +254,7 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(
             a,
-            "[dependencies]\nitoa = { version = \"1\" }\nserde = { features = [\"derive\"], version = \"1\" }\n\n[package]\nname = \"a\"\n"
+            "[package]\nname = \"a\"\n\n[dependencies]\nitoa = { version = \"1\" }\nserde = { features = [\"derive\"], version = \"1\" }\n"
         );
     }
 
