@@ -33,7 +33,23 @@ pub fn options(args: &PrepareArgs) -> Result<(PrepareOptions, Option<PathBuf>)> 
 
 pub fn prepare(args: &PrepareArgs, shell: &Shell) -> Result<()> {
     let (options, output) = options(args)?;
-    let derived = skeleton::derive(&options)?;
+    let derived = skeleton::derive(&options).map_err(|err| {
+        match &output {
+            // An earlier skeleton inside the workspace can be matched by a `members` glob.
+            Some(dir)
+                if dir.join(skeleton::INDEX_FILE).is_file()
+                    && format!("{err:#}").contains(&dir.display().to_string()) =>
+            {
+                err.context(format!(
+                    "the skeleton directory `{}` is inside the workspace and cargo read it as a \
+                     member: write the skeleton outside the workspace or add it to \
+                     `workspace.exclude`",
+                    dir.display()
+                ))
+            }
+            _ => err,
+        }
+    })?;
     shell.status(
         "Preparing",
         format!("skeleton of `{}`", derived.workspace_root.display()),
