@@ -433,20 +433,23 @@ fn seed_fixture() -> Project {
         .build()
 }
 
-/// `<target>/debug/{deps,.fingerprint}` entries of a crate: `libitoa-<hash>.rlib`, ...
-fn unit_hashes(target: &Path, krate: &str) -> BTreeSet<String> {
+/// Unit hashes of a crate's entries in `<target>/<profile>/{deps,.fingerprint,build}`
+/// (`libitoa-<hash>.rlib`, `aho-corasick-<hash>/`, ...).
+fn unit_hashes(target: &Path, profile: &str, krate: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for sub in ["deps", ".fingerprint"] {
-        let Ok(entries) = fs::read_dir(target.join("debug").join(sub)) else {
+    for sub in ["deps", ".fingerprint", "build"] {
+        let Ok(entries) = fs::read_dir(target.join(profile).join(sub)) else {
             continue;
         };
         for e in entries {
             let name = e.unwrap().file_name().to_string_lossy().into_owned();
             let stem = name.split('.').next().unwrap();
             let stem = stem.strip_prefix("lib").unwrap_or(stem);
-            if let Some(hash) = stem.strip_prefix(&format!("{krate}-")) {
-                if hash.len() == 16 {
-                    out.insert(hash.to_string());
+            for spelling in [krate.to_string(), krate.replace('-', "_")] {
+                if let Some(hash) = stem.strip_prefix(&format!("{spelling}-")) {
+                    if hash.len() == 16 {
+                        out.insert(hash.to_string());
+                    }
                 }
             }
         }
@@ -454,86 +457,190 @@ fn unit_hashes(target: &Path, krate: &str) -> BTreeSet<String> {
     out
 }
 
-#[test]
-fn seeded_cook_recompiles_only_the_bumped_crate_and_prunes_the_old_one() {
-    let p = seed_fixture();
-    let (_, skel1) = prepare(&p, "skel-1", &[]);
-    let (builder1, cook1) = cook_in(&p, &skel1, "builder-1", &["--message-format", "json"]);
+/// A version of `krate` other than the locked one, for `cargo update --precise`.
+fn other_version(p: &Project, krate: &str, candidates: [&str; 2]) -> (String, String) {
+    let old = locked_version(&p.read("Cargo.lock"), krate);
+    let new = if old == candidates[0] {
+        candidates[1]
+    } else {
+        candidates[0]
+    };
+    (old, new.to_string())
+}
+
+struct Bump<'a> {
+    flags: &'a [&'a str],
+    profile: &'a str,
+    krate: &'a str,
+    versions: [&'a str; 2],
+    /// The bumped crate and its reverse dependencies: all a seeded cook may compile.
+    recompiled: &'a [&'a str],
+    reused: &'a [&'a str],
+    stdout: &'a str,
+}
+
+/// Cook W1, keep its target as the seed, bump one crate in the lockfile, prepare again and
+/// cook in a new empty builder from the seed: only the bump and its dependents compile, their
+/// old units are pruned, and the real build compiles no external package.
+fn seeded_bump(p: &Project, b: Bump<'_>) {
+    let (_, skel1) = prepare(p, "skel-1", &[]);
+    let mut args = vec!["--message-format", "json"];
+    args.extend_from_slice(b.flags);
+    let (builder1, cook1) = cook_in(p, &skel1, "builder-1", &args);
     let cold = BuildReport::parse(&cook1.stdout);
+    let all: BTreeSet<String> = set(b.recompiled).union(&set(b.reused)).cloned().collect();
     assert_eq!(
         names(&cold.external_compiled()),
-        set(&["cfg-if", "either", "itoa", "smallvec"]),
+        all,
         "cold cook\n{}",
         cook1.describe()
     );
     let seed = p.sandbox().join("seed");
     cp_a(&builder1.join("target"), &seed);
-    let old_itoa = unit_hashes(&seed, "itoa");
-    assert!(!old_itoa.is_empty(), "no itoa units in the seed");
+    let old_units: Vec<(String, BTreeSet<String>)> = b
+        .recompiled
+        .iter()
+        .map(|k| (k.to_string(), unit_hashes(&seed, b.profile, k)))
+        .collect();
+    for (k, units) in &old_units {
+        assert!(!units.is_empty(), "no {k} units in the seed");
+    }
 
-    let old = locked_version(&p.read("Cargo.lock"), "itoa");
-    let older = if old == "1.0.10" { "1.0.9" } else { "1.0.10" };
-    p.cargo(&["update", "-p", "itoa", "--precise", older])
-        .assert_ok("cargo update -p itoa --precise");
-    let (_, skel2) = prepare(&p, "skel-2", &[]);
+    let (old, new) = other_version(p, b.krate, b.versions);
+    p.cargo(&["update", "-p", b.krate, "--precise", &new])
+        .assert_ok("cargo update --precise");
+    let (_, skel2) = prepare(p, "skel-2", &[]);
 
-    let (builder2, cook2) = cook_in(
-        &p,
-        &skel2,
-        "builder-2",
-        &["--seed", seed.to_str().unwrap(), "--message-format", "json"],
-    );
+    let mut args = vec!["--seed", seed.to_str().unwrap(), "--message-format", "json"];
+    args.extend_from_slice(b.flags);
+    let (builder2, cook2) = cook_in(p, &skel2, "builder-2", &args);
+    let what = format!("seeded cook after {} {old} -> {new}", b.krate);
     let warm = BuildReport::parse(&cook2.stdout);
     assert_eq!(
         names(&warm.external_compiled()),
-        set(&["itoa"]),
-        "seeded cook compiled more than the bumped crate\n{}",
+        set(b.recompiled),
+        "{what}: compiled more than the bump and its dependents\n{}",
         cook2.describe()
     );
     assert_eq!(
         names(&warm.external_fresh()),
-        set(&["cfg-if", "either", "smallvec"]),
-        "seeded cook did not reuse the unchanged crates\n{}",
+        set(b.reused),
+        "{what}: did not reuse the unchanged crates\n{}",
         cook2.describe()
     );
     assert!(
         warm.local_compiled().is_subset(&set(&["app"])),
-        "only local stubs besides: {:?}",
+        "{what}: only local stubs besides: {:?}",
         warm.local_compiled()
     );
     assert!(
         !cook2.stderr_str().contains("cold cook"),
-        "{}",
+        "{what}\n{}",
         cook2.describe()
     );
     let target2 = builder2.join("target");
-    let new_itoa = unit_hashes(&target2, "itoa");
-    assert!(!new_itoa.is_empty(), "no itoa units after the seeded cook");
-    let stale: BTreeSet<_> = old_itoa.intersection(&new_itoa).collect();
-    assert!(
-        stale.is_empty(),
-        "old itoa artifacts not pruned: {stale:?} (old {old_itoa:?}, now {new_itoa:?})"
-    );
-    let leftovers: Vec<String> = fs::read_dir(target2.join("debug/deps"))
+    let deps: Vec<String> = fs::read_dir(target2.join(b.profile).join("deps"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| old_itoa.iter().any(|h| n.contains(h.as_str())))
         .collect();
-    assert!(leftovers.is_empty(), "old itoa left: {leftovers:?}");
+    for (k, units) in &old_units {
+        let now = unit_hashes(&target2, b.profile, k);
+        assert!(!now.is_empty(), "{what}: no {k} units");
+        let stale: BTreeSet<_> = units.intersection(&now).collect();
+        assert!(
+            stale.is_empty(),
+            "{what}: old {k} units not pruned: {stale:?} (seed {units:?}, now {now:?})"
+        );
+        let left: Vec<&String> = deps
+            .iter()
+            .filter(|n| units.iter().any(|h| n.contains(h.as_str())))
+            .collect();
+        assert!(left.is_empty(), "{what}: old {k} artifacts left: {left:?}");
+    }
 
     copy_tree(p.root(), &builder2, MtimePolicy::PreserveOlder, &["target"]);
-    let out = cargo(&builder2, ["build", "--locked", "--message-format", "json"]);
+    let mut args = vec!["build", "--locked", "--message-format", "json"];
+    args.extend_from_slice(b.flags);
+    let out = cargo(&builder2, &args);
     out.assert_ok("real build after the seeded cook");
     let report = BuildReport::parse(&out.stdout);
     assert!(
         report.external_compiled().is_empty(),
-        "external recompiled after the seeded cook: {:?}",
+        "{what}: external recompiled by the real build: {:?}",
         report.external_compiled()
     );
     assert_eq!(report.local_compiled(), set(&["app"]));
-    let ran = run(&mut Command::new(builder2.join("target/debug/app")));
+    let ran = run(&mut Command::new(target2.join(b.profile).join("app")));
     ran.assert_ok("running app");
-    assert_eq!(ran.stdout_str().trim_end(), "app 6 unix");
+    assert_eq!(ran.stdout_str().trim_end(), b.stdout);
+}
+
+#[test]
+fn seeded_cook_recompiles_only_the_bumped_crate_and_prunes_the_old_one() {
+    seeded_bump(
+        &seed_fixture(),
+        Bump {
+            flags: &[],
+            profile: "debug",
+            krate: "itoa",
+            versions: ["1.0.10", "1.0.9"],
+            recompiled: &["itoa"],
+            reused: &["cfg-if", "either", "smallvec"],
+            stdout: "app 6 unix",
+        },
+    );
+}
+
+#[test]
+fn seeded_cook_release() {
+    seeded_bump(
+        &seed_fixture(),
+        Bump {
+            flags: &["--release"],
+            profile: "release",
+            krate: "itoa",
+            versions: ["1.0.10", "1.0.9"],
+            recompiled: &["itoa"],
+            reused: &["cfg-if", "either", "smallvec"],
+            stdout: "app 6 unix",
+        },
+    );
+}
+
+/// A mid-graph bump: memchr changes, so aho-corasick (which depends on it) recompiles too,
+/// and nothing else.
+#[test]
+fn seeded_cook_recompiles_the_reverse_dependencies_of_a_bump() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            &pkg(
+                "app",
+                "\n[dependencies]\naho-corasick = \"1\"\nitoa = \"1\"\n",
+            ),
+        )
+        .file(
+            "src/main.rs",
+            r#"fn main() {
+    let ac = aho_corasick::AhoCorasick::new(["b"]).unwrap();
+    let n = ac.find_iter("abcb").count();
+    println!("app {}", itoa::Buffer::new().format(n));
+}
+"#,
+        )
+        .build();
+    seeded_bump(
+        &p,
+        Bump {
+            flags: &[],
+            profile: "debug",
+            krate: "memchr",
+            versions: ["2.8.0", "2.7.4"],
+            recompiled: &["aho-corasick", "memchr"],
+            reused: &["itoa"],
+            stdout: "app 2",
+        },
+    );
 }
 
 fn assert_cold(out: &Output, what: &str) {
@@ -685,4 +792,77 @@ fn rebuild_local_rebuilds_local_crates_from_older_sources() {
 
     // And the rebuilt output verifies.
     prebuild(&builder, ["verify"]).assert_ok("verify after --rebuild-local");
+}
+
+/// A bumped crate with a build script: its build-script units (`build/anyhow-<hash>`) are
+/// pruned with the rest, and the reused crates' build outputs stay usable.
+#[test]
+fn seeded_cook_prunes_the_build_script_units_of_a_bump() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            &pkg("app", "\n[dependencies]\nanyhow = \"1\"\nitoa = \"1\"\n"),
+        )
+        .file(
+            "src/main.rs",
+            r#"fn main() -> anyhow::Result<()> {
+    let n: u32 = "6".parse()?;
+    println!("app {}", itoa::Buffer::new().format(n));
+    Ok(())
+}
+"#,
+        )
+        .build();
+    seeded_bump(
+        &p,
+        Bump {
+            flags: &[],
+            profile: "debug",
+            krate: "anyhow",
+            versions: ["1.0.102", "1.0.100"],
+            recompiled: &["anyhow"],
+            reused: &["itoa"],
+            stdout: "app 6",
+        },
+    );
+}
+
+/// A removed dependency: nothing compiles, and its units are pruned from the layer.
+#[test]
+fn seeded_cook_prunes_a_removed_dependency() {
+    let p = seed_fixture();
+    let (_, skel1) = prepare(&p, "skel-1", &[]);
+    let (builder1, _) = cook_in(&p, &skel1, "builder-1", &[]);
+    let seed = p.sandbox().join("seed");
+    cp_a(&builder1.join("target"), &seed);
+    let either = unit_hashes(&seed, "debug", "either");
+    assert!(!either.is_empty());
+
+    p.edit("Cargo.toml", "either = \"1\"\n", "");
+    p.write(
+        "src/main.rs",
+        "fn main() {\n    println!(\"{}\", itoa::Buffer::new().format(smallvec::SmallVec::<[u8; 2]>::new().len()));\n}\n",
+    );
+    p.generate_lockfile();
+    let (_, skel2) = prepare(&p, "skel-2", &[]);
+    let (builder2, out) = cook_in(
+        &p,
+        &skel2,
+        "builder-2",
+        &["--seed", seed.to_str().unwrap(), "--message-format", "json"],
+    );
+    let report = BuildReport::parse(&out.stdout);
+    assert!(
+        report.external_compiled().is_empty(),
+        "{:?}\n{}",
+        report.external_compiled(),
+        out.describe()
+    );
+    let target = builder2.join("target");
+    assert!(
+        unit_hashes(&target, "debug", "either").is_empty(),
+        "the removed dependency's units stay in the layer: {:?}",
+        unit_hashes(&target, "debug", "either")
+    );
+    assert!(!unit_hashes(&target, "debug", "itoa").is_empty());
 }
