@@ -226,6 +226,8 @@ struct Case<'a> {
     phrases: &'a [&'a str],
     /// External packages the fixture must make recompile (subset of the baseline).
     must_recompile: &'a [&'a str],
+    /// Also check `--verify --message-format json`.
+    json: bool,
 }
 
 fn run_case(case: Case<'_>) {
@@ -332,6 +334,37 @@ fn run_case(case: Case<'_>) {
         );
     }
 
+    // --verify --message-format json: the same findings in the cargo-prebuild-verify line.
+    if case.json {
+        let d = real_copy(&p, &cooked, "verify-json");
+        with_real_files(&d);
+        let mut args = vec!["build", "--verify", "--message-format", "json"];
+        args.extend_from_slice(case.build_flags);
+        let out = env.prebuild(&d, &args);
+        assert_eq!(out.status.code(), Some(101), "{}", out.describe());
+        let line = verify_line(&out);
+        let keys: BTreeSet<String> = line["recompiled"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(keys, baseline, "{}: {line:#}", what("json"));
+        assert_eq!(
+            line["mismatches"].as_array().unwrap().len(),
+            case.phrases.len(),
+            "{}: {line:#}",
+            what("json")
+        );
+        assert_eq!(
+            BuildReport::parse(&out.stdout).external_compiled().len(),
+            baseline.len(),
+            "{}: cargo's messages not forwarded\n{}",
+            what("json"),
+            out.describe()
+        );
+    }
+
     // Plain build: warns before compiling and succeeds.
     let c = real_copy(&p, &cooked, "plain");
     with_real_files(&c);
@@ -352,6 +385,7 @@ fn features_mismatch() {
         real_files: &[],
         phrases: &["cook ran with default features, this build has `--features x`: give cook `--features x`"],
         must_recompile: &["either", "smallvec"],
+        json: true,
     });
 }
 
@@ -365,6 +399,7 @@ fn package_selection_mismatch() {
         real_files: &[],
         phrases: &["cook selected `--workspace`, this build selects `-p app`"],
         must_recompile: &["smallvec"],
+        json: false,
     });
 }
 
@@ -380,6 +415,7 @@ fn profile_mismatch() {
             "cook built profile `dev`, this build uses profile `release`: cook with `--release`",
         ],
         must_recompile: &["itoa", "smallvec"],
+        json: false,
     });
 }
 
@@ -395,6 +431,7 @@ fn target_mismatch() {
         real_files: &[],
         phrases: &[&phrase],
         must_recompile: &["itoa", "smallvec"],
+        json: false,
     });
 }
 
@@ -411,6 +448,7 @@ fn rustflags_env_mismatch() {
         real_files: &[],
         phrases: &["`RUSTFLAGS` was unset during cook and is `--cfg cpb_matching` now"],
         must_recompile: &["itoa", "smallvec"],
+        json: false,
     });
 }
 
@@ -431,6 +469,7 @@ fn toolchain_file_mismatch() {
         )],
         phrases: &["this build uses `rustc 1.", "the toolchain file differs"],
         must_recompile: &["itoa", "smallvec"],
+        json: false,
     });
 }
 
@@ -447,6 +486,7 @@ fn config_rustflags_mismatch() {
         )],
         phrases: &["cargo config `.cargo/config.toml` is in effect now but was not during cook"],
         must_recompile: &["itoa", "smallvec"],
+        json: false,
     });
 }
 
@@ -524,6 +564,79 @@ fn matching_flags_verify_and_record() {
     let out = env.prebuild(&b, &args);
     out.assert_ok("verify after the build");
     assert!(out.stderr_str().contains("Verified"), "{}", out.describe());
+
+    // With JSON messages, cargo's messages are forwarded and verify adds its own line.
+    args.extend_from_slice(&["--message-format", "json"]);
+    let out = env.prebuild(&b, &args);
+    out.assert_ok("verify --message-format json");
+    let report = BuildReport::parse(&out.stdout);
+    assert!(
+        report
+            .artifacts
+            .iter()
+            .any(|a| a.package == "app" && a.fresh),
+        "cargo's messages not forwarded\n{}",
+        out.describe()
+    );
+    let line = verify_line(&out);
+    assert_eq!(line["recompiled"], serde_json::json!({}), "{line:#}");
+    assert_eq!(line["stubs"], serde_json::json!([]), "{line:#}");
+    assert_eq!(line["mismatches"], serde_json::json!([]), "{line:#}");
+}
+
+/// The `{"reason":"cargo-prebuild-verify",...}` line of `--message-format json`.
+fn verify_line(out: &Output) -> serde_json::Value {
+    let lines: Vec<serde_json::Value> = out
+        .stdout_str()
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["reason"] == "cargo-prebuild-verify")
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected one cargo-prebuild-verify line\n{}",
+        out.describe()
+    );
+    lines.into_iter().next().unwrap()
+}
+
+/// The skeleton's toolchain file pins nightly: cook compiles with it (not with the toolchain
+/// that ran cook), so a build that picks the toolchain the usual way (the rustup proxy reading
+/// the file) matches cook: no warning, nothing recompiled.
+#[test]
+fn toolchain_file_in_the_skeleton_matches() {
+    let p = fixture();
+    p.write(
+        "rust-toolchain.toml",
+        "[toolchain]\nchannel = \"nightly\"\n",
+    );
+    let cooked = cook(&p, &[], &Env::default());
+    let record: serde_json::Value =
+        serde_json::from_slice(&fs::read(cooked.join("target/cargo-prebuild-cook.json")).unwrap())
+            .unwrap();
+    assert!(
+        record["rustc"].as_str().unwrap().contains("nightly"),
+        "cook did not use the pinned toolchain: {record:#}"
+    );
+    let env = Env {
+        vars: Vec::new(),
+        via_proxy: true,
+    };
+    let a = real_copy(&p, &cooked, "baseline");
+    let out = env.cargo(&a, &["build", "--message-format", "json"]);
+    out.assert_ok("baseline");
+    let report = BuildReport::parse(&out.stdout);
+    assert!(
+        report.external_compiled().is_empty(),
+        "the pinned toolchain recompiled {:?}",
+        report.external_compiled()
+    );
+    let b = real_copy(&p, &cooked, "verify");
+    let out = env.prebuild(&b, &["build", "--verify", "--deny-rebuild"]);
+    out.assert_ok("build --verify --deny-rebuild");
+    assert!(!out.stderr_str().contains("warning:"), "{}", out.describe());
 }
 
 /// A stub forced into the final output (a stub binary built from the skeleton copied over the
@@ -590,6 +703,17 @@ fn verify_catches_a_stub_in_the_output() {
         "no external package recompiled here\n{}",
         out.describe()
     );
+
+    let out = prebuild(&b, ["verify", "--message-format", "json"]);
+    assert_eq!(out.status.code(), Some(101), "{}", out.describe());
+    let line = verify_line(&out);
+    let stubs: Vec<&str> = line["stubs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(stubs, [shipped_str], "{line:#}");
 }
 
 /// Cook with `cook_flags`, build with `build_flags` that select exactly the same units: plain
