@@ -171,6 +171,18 @@ fn per_image_skeleton_prunes_other_members_and_cooks_locked() {
     let ran = run(&mut Command::new(exe));
     ran.assert_ok("running a");
     assert_eq!(ran.stdout_str().trim_end(), "a unix 7");
+
+    // Built as cooked: `build --deny-rebuild --verify` has nothing to say.
+    let out = prebuild(
+        &builder,
+        ["build", "--locked", "-p", "a", "--deny-rebuild", "--verify"],
+    );
+    out.assert_ok("build -p a --deny-rebuild --verify");
+    assert!(
+        !out.stderr_str().contains("warning:") && out.stderr_str().contains("Verified"),
+        "{}",
+        out.describe()
+    );
 }
 
 #[test]
