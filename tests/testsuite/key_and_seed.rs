@@ -878,3 +878,52 @@ fn seeded_cook_prunes_a_removed_dependency() {
     );
     assert!(!unit_hashes(&target, "debug", "itoa").is_empty());
 }
+
+/// `--rebuild-local` cleans the local `itoa`, not the registry `itoa` another member uses:
+/// that is an external package, and cleaning it recompiles it.
+#[test]
+#[ignore = "product bug: build --rebuild-local's `cargo clean -p itoa@0.5.0` also deletes the registry itoa's artifacts, which then recompile"]
+fn rebuild_local_keeps_a_registry_crate_named_like_a_local_one() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"app\", \"itoa\"]\nresolver = \"2\"\n",
+        )
+        .file("itoa/Cargo.toml", &pkg("itoa", "").replace("0.1.0", "0.5.0"))
+        .file(
+            "itoa/src/lib.rs",
+            "pub fn local() -> &'static str {\n    \"local itoa\"\n}\n",
+        )
+        .file(
+            "app/Cargo.toml",
+            &pkg(
+                "app",
+                "\n[dependencies]\nitoa = { path = \"../itoa\" }\nreal-itoa = { package = \"itoa\", version = \"1\" }\n",
+            ),
+        )
+        .file(
+            "app/src/main.rs",
+            "fn main() {\n    println!(\"{} and {}\", itoa::local(), real_itoa::Buffer::new().format(1));\n}\n",
+        )
+        .build();
+    let (_, skel) = prepare(&p, "skel", &[]);
+    let (builder, _) = cook_in(&p, &skel, "builder", &[]);
+    copy_tree(p.root(), &builder, MtimePolicy::PreserveOlder, &["target"]);
+    cargo(&builder, ["build"]).assert_ok("first real build");
+
+    let out = prebuild(
+        &builder,
+        ["build", "--rebuild-local", "--message-format", "json"],
+    );
+    out.assert_ok("build --rebuild-local");
+    let report = BuildReport::parse(&out.stdout);
+    assert_eq!(report.local_compiled(), set(&["app", "itoa"]));
+    assert!(
+        report.external_compiled().is_empty(),
+        "--rebuild-local recompiled external packages: {:?}\n{}",
+        report.external_compiled(),
+        out.describe()
+    );
+    let ran = run(&mut Command::new(builder.join("target/debug/app")));
+    assert_eq!(ran.stdout_str().trim_end(), "local itoa and 1");
+}
