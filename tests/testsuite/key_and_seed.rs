@@ -528,6 +528,18 @@ fn seeded_bump(p: &Project, b: Bump<'_>) {
     let (builder2, cook2) = cook_in(p, &skel2, "builder-2", &args);
     let what = format!("seeded cook after {} {old} -> {new}", b.krate);
     let warm = BuildReport::parse(&cook2.stdout);
+    let ids: Vec<(String, String)> = warm
+        .artifacts
+        .iter()
+        .filter(|a| !a.local)
+        .map(|a| (a.package_id.clone(), a.key()))
+        .collect();
+    assert_eq!(
+        ids.len(),
+        ids.iter().collect::<BTreeSet<_>>().len(),
+        "{what}: cook printed an artifact twice (its own pruning run leaked to stdout?)\n{}",
+        cook2.describe()
+    );
     assert_eq!(
         names(&warm.external_compiled()),
         set(b.recompiled),
@@ -717,6 +729,18 @@ fn seeded_cook_with_a_seed_from_another_toolchain_is_a_cold_cook() {
         &["--seed", seed.to_str().unwrap(), "--message-format", "json"],
     );
     assert_cold(&out, "seed from another toolchain");
+
+    // A seed without a cook record (not a cook's target dir): cold too.
+    let seed = p.sandbox().join("seed-2");
+    cp_a(&builder1.join("target"), &seed);
+    fs::remove_file(seed.join("cargo-prebuild-cook.json")).unwrap();
+    let (_, out) = cook_in(
+        &p,
+        &skel,
+        "builder-3",
+        &["--seed", seed.to_str().unwrap(), "--message-format", "json"],
+    );
+    assert_cold(&out, "seed without a record");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -926,4 +950,35 @@ fn rebuild_local_keeps_a_registry_crate_named_like_a_local_one() {
     );
     let ran = run(&mut Command::new(builder.join("target/debug/app")));
     assert_eq!(ran.stdout_str().trim_end(), "local itoa and 1");
+}
+
+#[test]
+fn diff_names_an_added_dependency() {
+    assert_diff_names("dependency added", |p| {
+        p.edit(
+            "crates/core/Cargo.toml",
+            "itoa = \"1\"\n",
+            "itoa = \"1\"\neither = \"1\"\n",
+        );
+        p.generate_lockfile();
+        "dependencies `either` added to crates/core".to_string()
+    });
+}
+
+#[test]
+fn diff_names_a_toolchain_file_and_a_config_file() {
+    assert_diff_names("toolchain file added", |p| {
+        p.write(
+            "rust-toolchain.toml",
+            "[toolchain]\nchannel = \"nightly\"\n",
+        );
+        "toolchain file `rust-toolchain.toml`".to_string()
+    });
+    assert_diff_names("config file added", |p| {
+        p.write(
+            ".cargo/config.toml",
+            "[build]\nrustflags = [\"--cfg\", \"x\"]\n",
+        );
+        ".cargo/config.toml".to_string()
+    });
 }
