@@ -1082,7 +1082,7 @@ fn path_dependencies_outside_the_workspace_and_monorepo() {
             "app/Cargo.toml",
             &pkg(
                 "monoapp",
-                "shared-lib = { path = \"../../shared-lib\" }\ncommon = { path = \"../../ws-b/crates/common\" }\nsmallvec = \"1\"\n",
+                "shared-lib = { path = \"../../shared-lib\" }\ncommon = { path = \"../../ws-b/crates/common\", version = \"2\" }\nsmallvec = \"1\"\n",
             ),
         )
         .file(
@@ -1476,7 +1476,10 @@ fn build_scripts_links_and_local_build_dependency() {
         )
         .file(
             "app/Cargo.toml",
-            &pkg("linker", "foo-sys = { path = \"../sys\" }\n"),
+            &pkg(
+                "linker",
+                "foo-sys = { path = \"../sys\" }\nbuildhelp = { path = \"../buildhelp\" }\n",
+            ),
         )
         .file(
             "app/build.rs",
@@ -1484,13 +1487,13 @@ fn build_scripts_links_and_local_build_dependency() {
         )
         .file(
             "app/src/main.rs",
-            "fn main() {\n    println!(\"FROM_BUILD={} root={}\", foo_sys::from_build(), env!(\"FOO_ROOT\"));\n}\n",
+            "fn main() {\n    println!(\"FROM_BUILD={} root={} {}\", foo_sys::from_build(), env!(\"FOO_ROOT\"), buildhelp::stamp(1));\n}\n",
         )
         .build();
     let out = flow(p.root(), ".")
         .policies(&ALL_POLICIES)
         .local(&["linker", "foo-sys", "buildhelp"])
-        .bin("linker", "FROM_BUILD=real root=helper-7")
+        .bin("linker", "FROM_BUILD=real root=helper-7 helper-1")
         .run();
     for built in &out.builds {
         let scripts: BTreeSet<String> = built
@@ -1570,7 +1573,10 @@ fn crate_kinds_proc_macro_cdylib_staticlib() {
         .run();
     for built in &out.builds {
         let files = artifact_files(&built.output);
-        for (suffix, symbol) in [(".so", "mixlib_real_answer"), (".a", "slib_real_answer")] {
+        for (suffix, symbol) in [
+            ("libmixlib.so", "mixlib_real_answer"),
+            ("libslib.a", "slib_real_answer"),
+        ] {
             let file = files
                 .iter()
                 .map(|(_, f)| f)
@@ -1677,4 +1683,51 @@ fn no_std_and_std_crates_mixed() {
             .arg(out.skeleton.join("tree").join(stub)));
         check.assert_ok(&format!("{stub} as a target_os = \"none\" crate"));
     }
+}
+
+/// Profile settings that shape dependency artifacts (`package."*"`, `build-override`, a
+/// per-package override) pass through: the real build reuses what cook compiled.
+#[test]
+fn profile_overrides_for_dependencies() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            r#"[package]
+name = "profiled-deps"
+version = "0.1.0"
+edition = "2021"
+build = "tools/gen.rs"
+links = "gen"
+
+[dependencies]
+itoa = "1"
+
+[build-dependencies]
+cfg-if = "1"
+
+[profile.dev.package."*"]
+opt-level = 2
+debug-assertions = false
+
+[profile.dev.package.itoa]
+overflow-checks = false
+
+[profile.dev.build-override]
+opt-level = 3
+"#,
+        )
+        .file(
+            "tools/gen.rs",
+            "cfg_if::cfg_if! { if #[cfg(unix)] { const G: &str = \"unix\"; } else { const G: &str = \"other\"; } }\nfn main() {\n    println!(\"cargo:rustc-env=GEN={G}\");\n}\n",
+        )
+        .file(
+            "src/main.rs",
+            "fn main() {\n    println!(\"{} {}\", env!(\"GEN\"), itoa::Buffer::new().format(6));\n}\n",
+        )
+        .build();
+    e2e(&p)
+        .policies(&[MtimePolicy::PreserveOlder, MtimePolicy::Earthly])
+        .local(&["profiled-deps"])
+        .bin("profiled-deps", "unix 6")
+        .run();
 }
