@@ -767,14 +767,22 @@ fn local_fixture() -> Project {
         .build()
 }
 
-#[test]
-fn rebuild_local_rebuilds_local_crates_from_older_sources() {
+/// After a real build, another version of the local sources arrives with older mtimes (a
+/// shared target dir, another branch): plain cargo keeps the stale local artifacts, `build
+/// --rebuild-local` rebuilds them and nothing external.
+fn rebuild_local(flags: &[&str], out_dir: &str) {
     let p = local_fixture();
+    let with = |args: &[&'static str]| -> Vec<String> {
+        args.iter()
+            .map(|s| s.to_string())
+            .chain(flags.iter().map(|s| s.to_string()))
+            .collect()
+    };
     let (_, skel) = prepare(&p, "skel", &[]);
-    let (builder, _) = cook_in(&p, &skel, "builder", &[]);
+    let (builder, _) = cook_in(&p, &skel, "builder", flags);
     copy_tree(p.root(), &builder, MtimePolicy::Now, &["target"]);
-    cargo(&builder, ["build"]).assert_ok("first real build");
-    let exe = builder.join("target/debug/app");
+    cargo(&builder, with(&["build"])).assert_ok("first real build");
+    let exe = builder.join(out_dir).join("app");
     let ran = run(&mut Command::new(&exe));
     assert_eq!(ran.stdout_str().trim_end(), "version one 1");
 
@@ -787,7 +795,7 @@ fn rebuild_local_rebuilds_local_crates_from_older_sources() {
     // keeps the stale local artifacts.
     let backup = p.sandbox().join("backup");
     cp_a(&builder, &backup);
-    let out = cargo(&builder, ["build", "--message-format", "json"]);
+    let out = cargo(&builder, with(&["build", "--message-format", "json"]));
     out.assert_ok("control build");
     let report = BuildReport::parse(&out.stdout);
     assert!(
@@ -807,7 +815,7 @@ fn rebuild_local_rebuilds_local_crates_from_older_sources() {
 
     let out = prebuild(
         &builder,
-        ["build", "--rebuild-local", "--message-format", "json"],
+        with(&["build", "--rebuild-local", "--message-format", "json"]),
     );
     out.assert_ok("build --rebuild-local");
     let report = BuildReport::parse(&out.stdout);
@@ -827,7 +835,19 @@ fn rebuild_local_rebuilds_local_crates_from_older_sources() {
     assert_eq!(ran.stdout_str().trim_end(), "version two / 1");
 
     // And the rebuilt output verifies.
-    prebuild(&builder, ["verify"]).assert_ok("verify after --rebuild-local");
+    prebuild(&builder, with(&["verify"])).assert_ok("verify after --rebuild-local");
+}
+
+#[test]
+fn rebuild_local_rebuilds_local_crates_from_older_sources() {
+    rebuild_local(&[], "target/debug");
+}
+
+#[test]
+fn rebuild_local_release_for_a_target() {
+    let host = host_triple();
+    let flags = ["--release", "--target", host.as_str()];
+    rebuild_local(&flags, &format!("target/{host}/release"));
 }
 
 /// A bumped crate with a build script: its build-script units (`build/anyhow-<hash>`) are
