@@ -102,6 +102,8 @@ struct Flow {
     flags: Vec<String>,
     env: Vec<(String, OsString)>,
     proxy: bool,
+    /// `+toolchain` given to the proxy (prepare, cook and the real build).
+    plus: Option<String>,
     policies: Vec<MtimePolicy>,
     local: BTreeSet<String>,
     real_in_skeleton: BTreeSet<String>,
@@ -119,6 +121,7 @@ fn flow(src: &Path, ws: &str) -> Flow {
         flags: Vec::new(),
         env: Vec::new(),
         proxy: false,
+        plus: None,
         policies: vec![MtimePolicy::PreserveOlder],
         local: BTreeSet::new(),
         real_in_skeleton: BTreeSet::new(),
@@ -142,6 +145,17 @@ impl Flow {
     fn through_rustup_proxy(mut self) -> Self {
         self.proxy = true;
         self
+    }
+    /// `cargo +<toolchain> ...` through the proxy.
+    fn plus_toolchain(mut self, toolchain: &str) -> Self {
+        self.proxy = true;
+        self.plus = Some(format!("+{toolchain}"));
+        self
+    }
+    fn proxy_cmd(&self, dir: &Path, tools: &Path) -> Command {
+        let mut c = proxy_cargo(dir, tools);
+        c.args(&self.plus);
+        c
     }
     fn policies(mut self, policies: &[MtimePolicy]) -> Self {
         self.policies = policies.to_vec();
@@ -189,7 +203,7 @@ impl Flow {
 
         let skeleton = base.join("skel");
         let mut prepare = if self.proxy {
-            let mut c = proxy_cargo(&ws_src, &tools);
+            let mut c = self.proxy_cmd(&ws_src, &tools);
             c.arg("prebuild");
             c
         } else {
@@ -207,7 +221,7 @@ impl Flow {
         let ws_dir = self.ws_path().map_or(tree.clone(), |ws| tree.join(ws));
         fs::create_dir_all(&ws_dir).unwrap();
         let mut cook = if self.proxy {
-            let mut c = proxy_cargo(&ws_dir, &tools);
+            let mut c = self.proxy_cmd(&ws_dir, &tools);
             c.arg("prebuild");
             c
         } else {
@@ -273,7 +287,7 @@ impl Flow {
 
     fn real_build(&self, ws_dir: &Path, tools: &Path, policy: MtimePolicy) -> Built {
         let mut cmd = if self.proxy {
-            proxy_cargo(ws_dir, tools)
+            self.proxy_cmd(ws_dir, tools)
         } else {
             cargo_cmd(ws_dir)
         };
@@ -777,6 +791,20 @@ fn toolchain_chosen_by_user_wins() {
         .unwrap_or_default()
         .to_string();
     assert!(!rustc.contains("nightly"), "cook record: {rustc}");
+}
+
+/// `cargo +nightly prebuild cook` (the proxy reports `RUSTUP_TOOLCHAIN_SOURCE=cli`) wins over
+/// a toolchain file pinning stable.
+#[test]
+fn toolchain_chosen_with_plus_wins() {
+    let p = toolchain_project("rust-toolchain.toml", "[toolchain]\nchannel = \"stable\"\n");
+    let out = flow(p.root(), ".")
+        .plus_toolchain("nightly")
+        .local(&["pinned"])
+        .bin("pinned", "pinned 5")
+        .run();
+    let info = rustc_info(&out.ws_dir.join("target"));
+    assert!(info.contains("-nightly"), "cook ignored +nightly: {info}");
 }
 
 // ---------------------------------------------------------------------------------------------
