@@ -1323,6 +1323,42 @@ fn vendored_sources_offline_with_empty_cargo_home() {
     );
 }
 
+/// The `[source]` replacement in an ancestor's `.cargo/config.toml`, with the vendor directory
+/// beside it, outside the workspace: both at their relative positions in the skeleton.
+#[test]
+fn vendored_sources_in_ancestor() {
+    let p = project()
+        .file("Cargo.toml", &pkg("ancvendored", "itoa = \"1\"\n"))
+        .file(
+            "src/main.rs",
+            "fn main() {\n    println!(\"ancestor vendor {}\", itoa::Buffer::new().format(5));\n}\n",
+        )
+        .build();
+    p.cargo(&["vendor", "--locked", "../vendor"])
+        .assert_ok("cargo vendor ../vendor");
+    p.write(
+        "../.cargo/config.toml",
+        "[source.crates-io]\nreplace-with = \"vendored-sources\"\n\n[source.vendored-sources]\ndirectory = \"vendor\"\n",
+    );
+    let home = p.sandbox().join("empty-cargo-home");
+    fs::create_dir_all(&home).unwrap();
+    let out = flow(p.sandbox(), "planner")
+        .skip(&["empty-cargo-home"])
+        .env("CARGO_HOME", &home)
+        .flags(&["--offline", "--locked"])
+        .local(&["ancvendored"])
+        .bin("ancvendored", "ancestor vendor 5")
+        .run();
+    let files = skeleton_files(&out.skeleton);
+    assert!(
+        files.contains(".cargo/config.toml")
+            && files
+                .iter()
+                .any(|f| f.starts_with("vendor/itoa/") && f.ends_with(".cargo-checksum.json")),
+        "{files:#?}"
+    );
+}
+
 /// A git dependency from a local `file://` repository (itself depending on a registry crate):
 /// cook compiles it through cargo and the real build does not (git ids start with `git+`).
 #[test]
