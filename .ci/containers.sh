@@ -3,9 +3,10 @@
 # README's Dockerfiles with buildah (no Docker engine needed; installs buildah + mmdebstrap
 # with apt-get if missing). Needs root and the registry mirrors (apt, crates.io).
 # Runs after the unit and integration tests in .ci/run; about 2-4 minutes from an empty
-# image store on 2 cores. Tests a clean export of the committed tree (git archive HEAD).
+# image store on 2 cores. cargo-prebuild is installed in the image from a clean export of the
+# working tree (Cargo.toml, Cargo.lock, src/), like `cargo test` tests what is on disk;
+# CARGO_PREBUILD_CONTAINER_SRC=head exports `git archive HEAD` instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
-export CARGO_PREBUILD_CONTAINER_SRC=${CARGO_PREBUILD_CONTAINER_SRC:-head}
 exec tests/containers/run.sh "$@"

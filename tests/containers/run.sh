@@ -114,23 +114,35 @@ use_buildah() {
   # "--> Using cache <id>" (cached) or "--> <id>" (ran)
   STEP_RE='STEP [0-9]+/[0-9]+: '
   log_text() { cat "$1"; }
+  # A step that needs another stage (COPY --from=planner) prints its STEP line, then the other
+  # stage's steps, then its own result: results pair with the innermost pending step (a stack).
+  # parse LOG: one line per step, "<n>\t<cached|ran|from>\t<STEP line>", then its output lines
+  # as "<n>\tout\t<line>"
+  parse() {
+    awk -v re="$STEP_RE" '
+      $0 ~ re { n++; text[n] = $0; st[n] = "ran"
+                if ($0 ~ (re "FROM ")) { st[n] = "from"; next }
+                stack[++sp] = n; next }
+      /^(\[[0-9]+\/[0-9]+\] )?COMMIT / { skip = 1; next }
+      /^--> Using cache/ { if (sp) st[stack[sp--]] = "cached"; skip = 1; next }
+      /^--> / { if (skip) { skip = 0; next } if (sp) st[stack[sp--]] = "ran"; next }
+      { if (sp) { k = stack[sp]; out[k, ++no[k]] = $0 } }
+      END { for (i = 1; i <= n; i++) {
+              print i "\t" st[i] "\t" text[i]
+              for (j = 1; j <= no[i]; j++) print i "\tout\t" out[i, j] } }' "$1"
+  }
+  step_no() { parse "$1" | awk -F'\t' -v t="$2" '$2 != "out" && index($3, t) { print $1; exit }'; }
   step_status() { # cached | ran | missing, for the first step whose STEP line contains TEXT
-    awk -v t="$2" -v re="$STEP_RE" '
-      $0 ~ re && index($0, t) { s = 1; next }
-      s && /^--> Using cache/ { print "cached"; found = 1; exit }
-      s && ($0 ~ re || /^--> /) { print "ran"; found = 1; exit }
-      END { if (!found) print (s ? "ran" : "missing") }' "$1"
+    local n; n=$(step_no "$1" "$2")
+    if [ -z "$n" ]; then echo missing; else parse "$1" | awk -F'\t' -v n="$n" '$1 == n && $2 != "out" { print $2; exit }'; fi
   }
   step_output() {
-    awk -v t="$2" -v re="$STEP_RE" '
-      $0 ~ re && index($0, t) { s = 1; next }
-      s && ($0 ~ re || /^--> /) { exit }
-      s { print }' "$1"
+    local n; n=$(step_no "$1" "$2"); [ -n "$n" ] || return 0
+    parse "$1" | awk -F'\t' -v n="$n" '$1 == n && $2 == "out" { sub(/^[^\t]*\t[^\t]*\t/, ""); print }'
   }
   all_cached() { # every step but FROM came from the cache and nothing was compiled
-    local steps hits; steps=$(grep -E "$STEP_RE" "$1" | grep -cvE "${STEP_RE}FROM ")
-    hits=$(grep -c '^--> Using cache' "$1")
-    [ "$steps" = "$hits" ] || { echo "    $steps steps, $hits cache hits"; return 1; }
+    local ran; ran=$(parse "$1" | awk -F'\t' '$2 == "ran" { print "      ran: " $3 }')
+    [ -z "$ran" ] || { echo "$ran"; return 1; }
     not_in_log "$1" '^ *Compiling '
   }
   show_steps() { grep -E "$STEP_RE|^ *(Compiling|Downloaded) " "$1" | sed 's/^/    | /'; }
