@@ -229,7 +229,8 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
     }
     let base = base_command(options, skeleton, shell);
     let rustc = crate::record::rustc_version(&base)?;
-    let target_dir = crate::record::target_dir(&base, &options.flags, &options.workspace_dir)?;
+    let ws = crate::record::WorkspaceInfo::load(&base, &options.flags, &options.workspace_dir)?;
+    let target_dir = ws.target_directory.clone();
     let seeded = match &options.seed {
         Some(seed) => crate::seed::plant(seed, &target_dir, &rustc, shell)?,
         None => false,
@@ -253,7 +254,7 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
             format!("{removed} artifacts the dependency graph no longer uses"),
         );
     }
-    write_record(options, &rustc, &target_dir, shell)?;
+    write_record(options, &rustc, &ws, shell)?;
     Ok(code)
 }
 
@@ -261,11 +262,12 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
 fn write_record(
     options: &CookOptions,
     rustc: &str,
-    target_dir: &Path,
+    ws: &crate::record::WorkspaceInfo,
     shell: &Shell,
 ) -> Result<()> {
+    let target_dir = &ws.target_directory;
     let command = options.command.cargo_subcommand();
-    let record = Record::capture(command, &options.flags, &options.workspace_dir, rustc)?;
+    let record = Record::capture(command, &options.flags, &options.workspace_dir, rustc, ws)?;
     record.write(target_dir)?;
     shell.verbose(
         "Recorded",
@@ -320,7 +322,7 @@ fn clean_stub_artifacts(options: &CookOptions, skeleton: &Skeleton, shell: &Shel
         cmd.arg("--package")
             .arg(format!("{}@{}", pkg.name, crate::skeleton::MASKED_VERSION));
     }
-    cmd.args(options.flags.locate_args(true));
+    cmd.args(options.flags.clean_args(&options.workspace_dir)?);
     cmd.arg("--quiet");
     shell.verbose("Running", format!("`{cmd}`"));
     cmd.output()?;

@@ -191,6 +191,19 @@ impl Flags {
         out
     }
 
+    /// Arguments for `cargo clean -p` in `dir`: like [`Flags::locate_args`], plus the config's
+    /// `build.target` when no `--target` is given (`cargo clean` does not apply it itself).
+    pub fn clean_args(&self, dir: &std::path::Path) -> Result<Vec<OsString>> {
+        let mut out = self.locate_args(true);
+        if self.args.compile.target.is_empty() {
+            let configs = crate::skeleton::find_configs(dir)?;
+            for target in crate::skeleton::build_targets(&configs)? {
+                push(&mut out, &["--target", &target]);
+            }
+        }
+        Ok(out)
+    }
+
     /// The `--target-dir` given on the command line, if any.
     pub fn target_dir(&self) -> Option<OsString> {
         self.locate

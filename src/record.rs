@@ -38,6 +38,8 @@ const ENV_PREFIXES: &[&str] = &["CARGO_BUILD_", "CARGO_PROFILE_", "CARGO_TARGET_
 pub struct Record {
     pub format: u32,
     pub command: String,
+    /// The packages the selection resolved to (feature unification runs over these).
+    pub selected: Vec<String>,
     pub packages: Vec<String>,
     pub workspace: bool,
     pub exclude: Vec<String>,
@@ -68,8 +70,15 @@ pub struct Mismatch {
 
 impl Record {
     /// Describes the invocation `flags` in `dir` (the workspace root) as of now.
-    pub fn capture(command: &str, flags: &Flags, dir: &Path, rustc: &str) -> Result<Record> {
+    pub fn capture(
+        command: &str,
+        flags: &Flags,
+        dir: &Path,
+        rustc: &str,
+        ws: &WorkspaceInfo,
+    ) -> Result<Record> {
         let a = &flags.args;
+        let selected = ws.selected(flags);
         let profile = if a.compile.release {
             "release".to_string()
         } else {
@@ -93,7 +102,11 @@ impl Record {
             .iter()
             .flat_map(|f| f.split([',', ' ']))
             .filter(|f| !f.is_empty())
-            .map(str::to_string)
+            // With one package selected, `app/x` and `x` are the same feature.
+            .map(|f| match (f.split_once('/'), selected.as_slice()) {
+                (Some((pkg, feat)), [only]) if pkg == only => feat.to_string(),
+                _ => f.to_string(),
+            })
             .collect();
         features.sort();
         features.dedup();
@@ -103,7 +116,9 @@ impl Record {
             v.dedup();
             v
         };
+        // cargo treats an empty variable as unset.
         let env = std::env::vars()
+            .filter(|(_, v)| !v.is_empty())
             .filter(|(k, _)| {
                 ENV_EXACT.contains(&k.as_str())
                     || (ENV_PREFIXES.iter().any(|p| k.starts_with(p)) && k != "CARGO_TARGET_DIR")
@@ -112,6 +127,7 @@ impl Record {
         Ok(Record {
             format: RECORD_FORMAT,
             command: command.to_string(),
+            selected,
             packages: sorted(&a.packages.package),
             workspace: a.packages.workspace,
             exclude: sorted(&a.packages.exclude),
@@ -187,9 +203,7 @@ impl Record {
                 ),
             );
         }
-        if (&cook.packages, cook.workspace, &cook.exclude)
-            != (&build.packages, build.workspace, &build.exclude)
-        {
+        if cook.selected != build.selected {
             add(
                 "packages",
                 format!(
@@ -397,24 +411,86 @@ pub fn rustc_version(cmd_base: &CargoCommand) -> Result<String> {
         .to_string())
 }
 
-/// The target directory cargo uses in `dir` with these flags.
-pub fn target_dir(base: &CargoCommand, flags: &Flags, dir: &Path) -> Result<PathBuf> {
-    if let Some(dir) = flags.target_dir() {
-        return Ok(PathBuf::from(dir));
+/// What cargo reports of the workspace in `dir`: where artifacts go and which packages a
+/// selection means.
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceInfo {
+    pub target_directory: PathBuf,
+    /// Member package names.
+    pub members: Vec<String>,
+    /// Default member package names.
+    pub default_members: Vec<String>,
+}
+
+impl WorkspaceInfo {
+    /// One `cargo metadata --no-deps` in `dir`, with these flags' config.
+    pub fn load(base: &CargoCommand, flags: &Flags, dir: &Path) -> Result<WorkspaceInfo> {
+        let mut cmd = base.clone();
+        cmd.args(["metadata", "--no-deps", "--format-version", "1"])
+            .args(flags.locate_args(false));
+        let output = cmd.output()?;
+        #[derive(Deserialize)]
+        struct Pkg {
+            id: String,
+            name: String,
+        }
+        #[derive(Deserialize)]
+        struct Meta {
+            target_directory: PathBuf,
+            packages: Vec<Pkg>,
+            workspace_members: Vec<String>,
+            #[serde(default)]
+            workspace_default_members: Vec<String>,
+        }
+        let meta: Meta = serde_json::from_slice(&output.stdout).with_context(|| {
+            format!(
+                "failed to parse the output of `{cmd}` in `{}`",
+                dir.display()
+            )
+        })?;
+        let name_of = |id: &String| {
+            meta.packages
+                .iter()
+                .find(|p| &p.id == id)
+                .map(|p| p.name.clone())
+        };
+        let target_directory = match flags.target_dir() {
+            Some(dir) => PathBuf::from(dir),
+            None => meta.target_directory.clone(),
+        };
+        Ok(WorkspaceInfo {
+            target_directory,
+            members: meta.workspace_members.iter().filter_map(name_of).collect(),
+            default_members: meta
+                .workspace_default_members
+                .iter()
+                .filter_map(name_of)
+                .collect(),
+        })
     }
-    let mut cmd = base.clone();
-    cmd.args(["metadata", "--no-deps", "--format-version", "1"])
-        .args(flags.locate_args(false));
-    let output = cmd.output()?;
-    #[derive(Deserialize)]
-    struct Meta {
-        target_directory: PathBuf,
+
+    /// The package names a `-p`/`--workspace`/`--exclude` selection means, sorted.
+    pub fn selected(&self, flags: &Flags) -> Vec<String> {
+        let p = &flags.args.packages;
+        // `name`, `name@1.2.3` or a full `path+file://...#name@1.2.3` spec.
+        let spec_name = |spec: &str| {
+            let tail = spec.rsplit('#').next().unwrap_or(spec);
+            tail.split('@').next().unwrap_or(tail).to_string()
+        };
+        let mut names: Vec<String> = if p.workspace {
+            let excluded: Vec<String> = p.exclude.iter().map(|e| spec_name(e)).collect();
+            self.members
+                .iter()
+                .filter(|m| !excluded.contains(m))
+                .cloned()
+                .collect()
+        } else if !p.package.is_empty() {
+            p.package.iter().map(|s| spec_name(s)).collect()
+        } else {
+            self.default_members.clone()
+        };
+        names.sort();
+        names.dedup();
+        names
     }
-    let meta: Meta = serde_json::from_slice(&output.stdout).with_context(|| {
-        format!(
-            "failed to parse the output of `{cmd}` in `{}`",
-            dir.display()
-        )
-    })?;
-    Ok(meta.target_directory)
 }

@@ -77,19 +77,40 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
     Ok(code)
 }
 
-/// `cargo clean -p` for every local package, in the profile and targets of this build.
+/// `cargo clean -p` for every local package, in the profile and targets of this build. A
+/// local package sharing its name with a registry crate cannot be cleaned by name (cargo
+/// would delete the registry crate's artifacts too): its sources are touched instead.
 fn clean_local(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result<()> {
     let manifest = options.dir.join("Cargo.toml");
     let ws = crate::workspace::Workspace::load(Some(&manifest))?;
+    let external = match crate::fs::read_if_exists(&options.dir.join("Cargo.lock"))? {
+        Some(bytes) => {
+            crate::skeleton::lockfile::packages(&String::from_utf8_lossy(&bytes), &options.dir)?
+                .into_iter()
+                .filter(|((_, _, source), _)| source.is_some())
+                .map(|((name, _, _), _)| name)
+                .collect()
+        }
+        None => std::collections::BTreeSet::new(),
+    };
     let mut cmd = base.clone();
     cmd.arg("clean");
+    let mut cleaned = 0;
     for pkg in ws.packages.values() {
-        cmd.arg("--package")
-            .arg(format!("{}@{}", pkg.name, pkg.version));
+        if external.contains(&pkg.name) {
+            touch_sources(&pkg.dir)?;
+        } else {
+            cmd.arg("--package")
+                .arg(format!("{}@{}", pkg.name, pkg.version));
+            cleaned += 1;
+        }
     }
-    cmd.args(options.flags.locate_args(true)).arg("--quiet");
-    shell.verbose("Running", format!("`{cmd}`"));
-    cmd.output()?;
+    if cleaned > 0 {
+        cmd.args(options.flags.clean_args(&options.dir)?)
+            .arg("--quiet");
+        shell.verbose("Running", format!("`{cmd}`"));
+        cmd.output()?;
+    }
     shell.status(
         "Cleaned",
         format!(
@@ -100,9 +121,38 @@ fn clean_local(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Re
     Ok(())
 }
 
+/// Sets the mtime of a package's files (not `target/` or hidden directories) to now.
+fn touch_sources(dir: &Path) -> Result<()> {
+    let now = std::time::SystemTime::now();
+    let walker = walkdir::WalkDir::new(dir).into_iter().filter_entry(|e| {
+        e.depth() == 0
+            || !(e.file_type().is_dir()
+                && (e.file_name() == "target" || e.file_name().to_string_lossy().starts_with('.')))
+    });
+    for entry in walker {
+        let entry = entry.with_context(|| format!("failed to walk `{}`", dir.display()))?;
+        if entry.file_type().is_file() {
+            std::fs::File::options()
+                .write(true)
+                .open(entry.path())
+                .and_then(|f| f.set_modified(now))
+                .with_context(|| format!("failed to touch `{}`", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result<Vec<Mismatch>> {
-    let target_dir = record::target_dir(base, &options.flags, &options.dir)?;
-    let Some(cook) = Record::read(&target_dir)? else {
+    let ws = record::WorkspaceInfo::load(base, &options.flags, &options.dir)?;
+    let target_dir = &ws.target_directory;
+    let Some(cook) = Record::read(target_dir)? else {
+        if options.deny_rebuild {
+            bail!(
+                "no cook record in `{}`: dependencies were not cooked into this target \
+                 directory (`--deny-rebuild`)",
+                target_dir.display()
+            );
+        }
         shell.warn(format!(
             "no cook record in `{}`: dependencies were not cooked into this target directory, so \
              they all compile now",
@@ -111,7 +161,7 @@ fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result
         return Ok(Vec::new());
     };
     let rustc = record::rustc_version(base)?;
-    let now = Record::capture("build", &options.flags, &options.dir, &rustc)?;
+    let now = Record::capture("build", &options.flags, &options.dir, &rustc, &ws)?;
     Ok(Record::mismatches(&cook, &now))
 }
 

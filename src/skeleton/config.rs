@@ -63,6 +63,8 @@ pub fn sanitize(path: &Path, text: &str) -> Result<String> {
     for key in UI_TABLES {
         config.remove(*key);
     }
+    // Aliases for credential providers carry their command lines (and any key in them).
+    config.remove("credential-alias");
     if let Some(registry) = toml::table_mut(&mut config, "registry") {
         strip_secrets(registry);
         registry.remove("global-credential-providers");
@@ -81,6 +83,31 @@ pub fn sanitize(path: &Path, text: &str) -> Result<String> {
         }
     }
     Ok(toml::to_string(&config))
+}
+
+/// `build.target` of the nearest config that sets it (a string or a list), or
+/// `CARGO_BUILD_TARGET`: where artifacts go when no `--target` is given.
+pub fn build_targets(configs: &[PathBuf]) -> Result<Vec<String>> {
+    if let Ok(target) = std::env::var("CARGO_BUILD_TARGET") {
+        if !target.is_empty() {
+            return Ok(vec![target]);
+        }
+    }
+    for path in configs {
+        let config = toml::parse(&crate::fs::read_to_string(path)?, path)?;
+        let target = toml::table(&config, "build").and_then(|b| b.get("target"));
+        match target {
+            Some(Node::Value(toml_edit::Value::String(s))) => return Ok(vec![s.value().clone()]),
+            Some(Node::Value(toml_edit::Value::Array(a))) => {
+                return Ok(a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect())
+            }
+            _ => {}
+        }
+    }
+    Ok(Vec::new())
 }
 
 /// Directories that `[source]` replacement reads crates from (`directory`, `local-registry`),

@@ -43,8 +43,8 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
         &root_manifest_path,
     )?;
 
-    let verbatim = patched_dirs(&ws, &root_manifest);
     let configs = config::find_configs(&ws.root)?;
+    let verbatim = patched_dirs(&ws, &root_manifest, &configs)?;
     let toolchain = config::find_toolchain(&ws.root);
     let lock_path = ws.root.join("Cargo.lock");
     let lock_text = crate::fs::read_if_exists(&lock_path)?
@@ -271,30 +271,46 @@ fn stub_targets(pkg: &Package) -> Vec<StubTarget> {
 
 /// Local crates that `[patch]` or `[replace]` point at: external crates compile against them,
 /// so their real sources are dependency inputs and go in verbatim.
-fn patched_dirs(ws: &Workspace, root_manifest: &Table) -> BTreeSet<PathBuf> {
+fn patched_dirs(
+    ws: &Workspace,
+    root_manifest: &Table,
+    configs: &[PathBuf],
+) -> Result<BTreeSet<PathBuf>> {
     let mut dirs = BTreeSet::new();
-    let mut visit = |entries: &Table| {
+    let mut visit = |base: &Path, entries: &Table| {
         for entry in entries.values() {
             if let Node::Table(entry) = entry {
                 if let Some(path) = toml::as_str(entry.get("path")) {
-                    if let Ok(dir) = std::fs::canonicalize(ws.root.join(path)) {
+                    if let Ok(dir) = std::fs::canonicalize(base.join(path)) {
                         dirs.insert(dir);
                     }
                 }
             }
         }
     };
-    if let Some(patch) = toml::table(root_manifest, "patch") {
-        for source in patch.values() {
-            if let Node::Table(entries) = source {
-                visit(entries);
+    let mut visit_doc = |base: &Path, doc: &Table| {
+        if let Some(patch) = toml::table(doc, "patch") {
+            for source in patch.values() {
+                if let Node::Table(entries) = source {
+                    visit(base, entries);
+                }
             }
         }
+        if let Some(replace) = toml::table(doc, "replace") {
+            visit(base, replace);
+        }
+    };
+    visit_doc(&ws.root, root_manifest);
+    // `[patch]` in cargo config: paths are relative to the directory holding `.cargo/`.
+    for path in configs {
+        let doc = toml::parse(&crate::fs::read_to_string(path)?, path)?;
+        let base = path
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("/"));
+        visit_doc(base, &doc);
     }
-    if let Some(replace) = toml::table(root_manifest, "replace") {
-        visit(replace);
-    }
-    dirs
+    Ok(dirs)
 }
 
 /// Adds one file to the skeleton being derived.

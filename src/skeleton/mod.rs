@@ -18,7 +18,9 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use config::{cargo_home, find_configs, find_toolchain, sanitize as sanitize_config};
+pub use config::{
+    build_targets, cargo_home, find_configs, find_toolchain, sanitize as sanitize_config,
+};
 pub use derive::{derive, Derived, PrepareOptions};
 pub use lockfile::MASKED_VERSION;
 

@@ -968,7 +968,6 @@ fn config_output_dirs_in_ancestor() {
 /// `build.target` in the config (no `--target` flag): artifacts live under
 /// `target/<triple>/`, and cook's cleanup must remove the stubs' there too.
 #[test]
-#[ignore = "product bug: with `build.target` in config (no --target flag), cook's `cargo clean -p` leaves the stub artifacts under <target-dir>/<triple>/"]
 fn config_build_target_cleanup() {
     let host = host_triple();
     let p = two_member_project(
@@ -1048,7 +1047,6 @@ rustflags = ["--cfg", "kept_flag"]
 /// `[credential-alias]` names credential-provider command lines, whose arguments may be
 /// secrets: like `credential-provider`, it must not reach the skeleton.
 #[test]
-#[ignore = "product bug: `[credential-alias]` (credential provider command lines, which may carry secrets) is copied into the skeleton"]
 fn no_credential_alias_in_skeleton() {
     let p = project()
         .file(
@@ -1217,7 +1215,6 @@ fn patch_project(dest: &str, config: Option<&str>) -> Project {
 /// `[patch]` in `.cargo/config.toml` (stable since cargo 1.56) rather than in the manifest:
 /// the patched crate is a dependency input all the same.
 #[test]
-#[ignore = "product bug: a `[patch]` table in .cargo/config.toml is not followed: the patched crate is missing from the skeleton and cook fails (`failed to read <builder>/patched/cfg-if/Cargo.toml`)"]
 fn patch_in_cargo_config() {
     let p = patch_project("patched/cfg-if", Some(".cargo/config.toml"));
     let out = flow(p.root(), ".")

@@ -926,7 +926,6 @@ fn seeded_cook_prunes_a_removed_dependency() {
 /// `--rebuild-local` cleans the local `itoa`, not the registry `itoa` another member uses:
 /// that is an external package, and cleaning it recompiles it.
 #[test]
-#[ignore = "product bug: build --rebuild-local's `cargo clean -p itoa@0.5.0` also deletes the registry itoa's artifacts, which then recompile"]
 fn rebuild_local_keeps_a_registry_crate_named_like_a_local_one() {
     let p = project()
         .file(

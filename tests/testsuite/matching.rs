@@ -768,14 +768,12 @@ fn equivalent_spellings_of_cooks_flags_do_not_warn() {
 
 /// `app` is the only default member: `-p app` selects what the default does.
 #[test]
-#[ignore = "product bug: `-p app` naming the only default member warns and fails --deny-rebuild"]
 fn selecting_the_default_member_by_name_does_not_warn() {
     assert_equivalent(&[], &["-p", "app"], Env::default());
 }
 
 /// `--features app/x` and `--features x` enable the same feature of the root package.
 #[test]
-#[ignore = "product bug: `--features app/x` vs cook's `--features x` warns and fails --deny-rebuild"]
 fn package_qualified_feature_of_the_root_does_not_warn() {
     assert_equivalent(
         &["--features", "x"],
@@ -786,7 +784,6 @@ fn package_qualified_feature_of_the_root_does_not_warn() {
 
 /// An empty `RUSTFLAGS` is no flags, as cargo reads it.
 #[test]
-#[ignore = "product bug: `RUSTFLAGS=` (empty) vs unset warns and fails --deny-rebuild"]
 fn empty_rustflags_does_not_warn() {
     assert_equivalent(
         &[],
@@ -801,7 +798,6 @@ fn empty_rustflags_does_not_warn() {
 /// Cook wrote its artifacts (and record) to another target dir than the build uses: every
 /// dependency compiles, `build` says so before compiling, and `--deny-rebuild` must refuse.
 #[test]
-#[ignore = "product bug: with no cook record in the build's target dir, --deny-rebuild warns that all dependencies compile now, then builds them and exits 0"]
 fn deny_rebuild_refuses_a_target_dir_cook_never_filled() {
     let p = fixture();
     let cooked = cook(&p, &["--target-dir", "cooked-target"], &Env::default());
