@@ -116,7 +116,7 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
         let text = crate::fs::read_to_string(&pkg.manifest_path)?;
         let mut doc = toml::parse(&text, &pkg.manifest_path)?;
         if verbatim.contains(dir) {
-            copy_package_sources(dir, options.output.as_deref(), &mut add)?;
+            add_verbatim(dir, Verbatim::Package, options.output.as_deref(), &mut add)?;
         } else {
             let stubs = stub_targets(pkg);
             manifest::strip_package_metadata(&mut doc, keep_rust_version);
@@ -161,7 +161,7 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
         if let Some(name) = toml::table(&doc, "package").and_then(|p| toml::as_str(p.get("name"))) {
             patched_names.insert(name.to_string());
         }
-        copy_package_sources(dir, options.output.as_deref(), &mut add)?;
+        add_verbatim(dir, Verbatim::Package, options.output.as_deref(), &mut add)?;
         add(
             &path,
             FileKind::Manifest,
@@ -223,7 +223,7 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
         )?;
     }
     for dir in &vendor_dirs {
-        copy_tree(dir, options.output.as_deref(), &mut add)?;
+        add_verbatim(dir, Verbatim::Tree, options.output.as_deref(), &mut add)?;
     }
     if let Some(path) = &toolchain {
         add(path, FileKind::Toolchain, crate::fs::read(path)?)?;
@@ -316,51 +316,35 @@ fn patched_dirs(
 /// Adds one file to the skeleton being derived.
 type AddFile<'a> = dyn FnMut(&Path, FileKind, Vec<u8>) -> Result<()> + 'a;
 
-/// Copies a whole directory (vendored crates: every file, `.cargo-checksum.json` included).
-fn copy_tree(dir: &Path, output: Option<&Path>, add: &mut AddFile<'_>) -> Result<()> {
-    let walker = walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| output.is_none_or(|o| o != e.path()));
-    for entry in walker {
-        let entry = entry.with_context(|| format!("failed to walk `{}`", dir.display()))?;
-        if entry.file_type().is_file() {
-            add(
-                entry.path(),
-                FileKind::Verbatim,
-                crate::fs::read(entry.path())?,
-            )?;
-        }
-    }
-    Ok(())
+/// What of a directory goes into the skeleton verbatim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verbatim {
+    /// Every file (vendored crates: `.cargo-checksum.json` included).
+    Tree,
+    /// A package's sources: not `target/`, VCS or hidden directories, nested packages, or its
+    /// manifest (normalized separately).
+    Package,
 }
 
-/// Copies a package's source files (not `target/`, VCS or hidden directories, nor nested
-/// packages or the skeleton's own output) in sorted order.
-fn copy_package_sources(dir: &Path, output: Option<&Path>, add: &mut AddFile<'_>) -> Result<()> {
-    let walker = walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            let name = e.file_name().to_string_lossy();
-            if e.depth() == 0 {
-                return true;
-            }
-            let is_dir = e.file_type().is_dir();
-            !(is_dir
-                && (name.starts_with('.')
-                    || name == "target"
-                    || e.path().join("Cargo.toml").is_file()
-                    || output.is_some_and(|o| o == e.path())))
-        });
+/// Adds a directory's files in sorted order, never the skeleton's own output.
+fn add_verbatim(dir: &Path, what: Verbatim, output: Option<&Path>, add: &mut AddFile<'_>) -> Result<()> {
+    let walker = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| {
+        if e.depth() == 0 {
+            return true;
+        }
+        if output.is_some_and(|o| o == e.path()) {
+            return false;
+        }
+        let name = e.file_name().to_string_lossy();
+        !(what == Verbatim::Package
+            && e.file_type().is_dir()
+            && (name.starts_with('.') || name == "target" || e.path().join("Cargo.toml").is_file()))
+    });
     for entry in walker {
         let entry = entry.with_context(|| format!("failed to walk `{}`", dir.display()))?;
-        if entry.file_type().is_file() && entry.path() != dir.join("Cargo.toml") {
-            add(
-                entry.path(),
-                FileKind::Verbatim,
-                crate::fs::read(entry.path())?,
-            )?;
+        let own_manifest = what == Verbatim::Package && entry.path() == dir.join("Cargo.toml");
+        if entry.file_type().is_file() && !own_manifest {
+            add(entry.path(), FileKind::Verbatim, crate::fs::read(entry.path())?)?;
         }
     }
     Ok(())
