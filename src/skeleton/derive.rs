@@ -327,24 +327,38 @@ enum Verbatim {
 }
 
 /// Adds a directory's files in sorted order, never the skeleton's own output.
-fn add_verbatim(dir: &Path, what: Verbatim, output: Option<&Path>, add: &mut AddFile<'_>) -> Result<()> {
-    let walker = walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().filter_entry(|e| {
-        if e.depth() == 0 {
-            return true;
-        }
-        if output.is_some_and(|o| o == e.path()) {
-            return false;
-        }
-        let name = e.file_name().to_string_lossy();
-        !(what == Verbatim::Package
-            && e.file_type().is_dir()
-            && (name.starts_with('.') || name == "target" || e.path().join("Cargo.toml").is_file()))
-    });
+fn add_verbatim(
+    dir: &Path,
+    what: Verbatim,
+    output: Option<&Path>,
+    add: &mut AddFile<'_>,
+) -> Result<()> {
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            if output.is_some_and(|o| o == e.path()) {
+                return false;
+            }
+            let name = e.file_name().to_string_lossy();
+            !(what == Verbatim::Package
+                && e.file_type().is_dir()
+                && (name.starts_with('.')
+                    || name == "target"
+                    || e.path().join("Cargo.toml").is_file()))
+        });
     for entry in walker {
         let entry = entry.with_context(|| format!("failed to walk `{}`", dir.display()))?;
         let own_manifest = what == Verbatim::Package && entry.path() == dir.join("Cargo.toml");
         if entry.file_type().is_file() && !own_manifest {
-            add(entry.path(), FileKind::Verbatim, crate::fs::read(entry.path())?)?;
+            add(
+                entry.path(),
+                FileKind::Verbatim,
+                crate::fs::read(entry.path())?,
+            )?;
         }
     }
     Ok(())
