@@ -228,11 +228,23 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
         return run_cargo(options, skeleton, shell);
     }
     let base = base_command(options, skeleton, shell);
-    let rustc = crate::record::rustc_version(&base)?;
-    let ws = crate::record::WorkspaceInfo::load(&base, &options.flags, &options.workspace_dir)?;
-    let target_dir = ws.target_directory.clone();
+    // Cook's own cargo and rustc calls are overhead on every build: the target dir is worked
+    // out from flags, environment and config, and rustc's version read from cargo's cache.
+    let target_dir = match crate::record::target_dir_of(&options.flags, &options.workspace_dir)? {
+        Some(dir) => dir,
+        None => {
+            crate::record::WorkspaceInfo::load(&base, &options.flags, &options.workspace_dir)?
+                .target_directory
+        }
+    };
+    let mut rustc = None;
     let seeded = match &options.seed {
-        Some(seed) => crate::seed::plant(seed, &target_dir, &rustc, shell)?,
+        Some(seed) => {
+            let version = crate::record::rustc_version(&base)?;
+            let planted = crate::seed::plant(seed, &target_dir, &version, shell)?;
+            rustc = Some(version);
+            planted
+        }
         None => false,
     };
     let code = run_cargo(options, skeleton, shell)?;
@@ -254,7 +266,11 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
             format!("{removed} artifacts the dependency graph no longer uses"),
         );
     }
-    write_record(options, &rustc, &ws, shell)?;
+    let rustc = match rustc.or_else(|| crate::record::cached_rustc_version(&target_dir)) {
+        Some(version) => version,
+        None => crate::record::rustc_version(&base)?,
+    };
+    write_record(options, &rustc, &target_dir, shell)?;
     Ok(code)
 }
 
@@ -262,12 +278,11 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
 fn write_record(
     options: &CookOptions,
     rustc: &str,
-    ws: &crate::record::WorkspaceInfo,
+    target_dir: &Path,
     shell: &Shell,
 ) -> Result<()> {
-    let target_dir = &ws.target_directory;
     let command = options.command.cargo_subcommand();
-    let record = Record::capture(command, &options.flags, &options.workspace_dir, rustc, ws)?;
+    let record = Record::capture(command, &options.flags, &options.workspace_dir, rustc)?;
     record.write(target_dir)?;
     shell.verbose(
         "Recorded",

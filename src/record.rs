@@ -38,8 +38,6 @@ const ENV_PREFIXES: &[&str] = &["CARGO_BUILD_", "CARGO_PROFILE_", "CARGO_TARGET_
 pub struct Record {
     pub format: u32,
     pub command: String,
-    /// The packages the selection resolved to (feature unification runs over these).
-    pub selected: Vec<String>,
     pub packages: Vec<String>,
     pub workspace: bool,
     pub exclude: Vec<String>,
@@ -70,15 +68,8 @@ pub struct Mismatch {
 
 impl Record {
     /// Describes the invocation `flags` in `dir` (the workspace root) as of now.
-    pub fn capture(
-        command: &str,
-        flags: &Flags,
-        dir: &Path,
-        rustc: &str,
-        ws: &WorkspaceInfo,
-    ) -> Result<Record> {
+    pub fn capture(command: &str, flags: &Flags, dir: &Path, rustc: &str) -> Result<Record> {
         let a = &flags.args;
-        let selected = ws.selected(flags);
         let profile = if a.compile.release {
             "release".to_string()
         } else {
@@ -102,11 +93,7 @@ impl Record {
             .iter()
             .flat_map(|f| f.split([',', ' ']))
             .filter(|f| !f.is_empty())
-            // With one package selected, `app/x` and `x` are the same feature.
-            .map(|f| match (f.split_once('/'), selected.as_slice()) {
-                (Some((pkg, feat)), [only]) if pkg == only => feat.to_string(),
-                _ => f.to_string(),
-            })
+            .map(str::to_string)
             .collect();
         features.sort();
         features.dedup();
@@ -127,7 +114,6 @@ impl Record {
         Ok(Record {
             format: RECORD_FORMAT,
             command: command.to_string(),
-            selected,
             packages: sorted(&a.packages.package),
             workspace: a.packages.workspace,
             exclude: sorted(&a.packages.exclude),
@@ -167,7 +153,12 @@ impl Record {
 
     /// Where `build` (this record) differs from `cook` in ways that recompile dependencies,
     /// each with what to change.
-    pub fn mismatches(cook: &Record, build: &Record) -> Vec<Mismatch> {
+    pub fn mismatches(cook: &Record, build: &Record, ws: &WorkspaceInfo) -> Vec<Mismatch> {
+        let (cook_selected, build_selected) = (ws.select(cook), ws.select(build));
+        let (cook_features, build_features) = (
+            features_of(cook, &cook_selected),
+            features_of(build, &build_selected),
+        );
         let mut out = Vec::new();
         let mut add = |what: &str, message: String| {
             out.push(Mismatch {
@@ -186,9 +177,9 @@ impl Record {
                 ),
             );
         }
-        if (&cook.features, cook.all_features, cook.no_default_features)
+        if (&cook_features, cook.all_features, cook.no_default_features)
             != (
-                &build.features,
+                &build_features,
                 build.all_features,
                 build.no_default_features,
             )
@@ -203,7 +194,7 @@ impl Record {
                 ),
             );
         }
-        if cook.selected != build.selected {
+        if cook_selected != build_selected {
             add(
                 "packages",
                 format!(
@@ -411,6 +402,62 @@ pub fn rustc_version(cmd_base: &CargoCommand) -> Result<String> {
         .to_string())
 }
 
+/// The target directory cargo will use in `dir`, worked out without running cargo:
+/// `--target-dir`, `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET_DIR`, then `build.target-dir` of the
+/// nearest config file (relative to the directory holding `.cargo/`), else `dir/target`.
+/// `None` when `--config` arguments might set it (then ask cargo).
+pub fn target_dir_of(flags: &Flags, dir: &Path) -> Result<Option<PathBuf>> {
+    if let Some(d) = flags.target_dir() {
+        return Ok(Some(PathBuf::from(d)));
+    }
+    for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"] {
+        if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            return Ok(Some(dir.join(v)));
+        }
+    }
+    if flags
+        .args
+        .manifest
+        .config
+        .iter()
+        .any(|c| c.contains("target-dir"))
+    {
+        return Ok(None);
+    }
+    for path in crate::skeleton::find_configs(dir)? {
+        let text = crate::fs::read_to_string(&path)?;
+        let doc: toml_edit::DocumentMut = match text.parse() {
+            Ok(doc) => doc,
+            Err(_) => return Ok(None),
+        };
+        if let Some(d) = doc
+            .get("build")
+            .and_then(|b| b.get("target-dir"))
+            .and_then(|v| v.as_str())
+        {
+            let base = path.parent().and_then(Path::parent).unwrap_or(dir);
+            return Ok(Some(base.join(d)));
+        }
+    }
+    Ok(Some(dir.join("target")))
+}
+
+/// `rustc -vV` as cargo last cached it in `target/.rustc_info.json`, saving a process.
+pub fn cached_rustc_version(target_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(target_dir.join(".rustc_info.json")).ok()?;
+    let info: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let outputs = info.get("outputs")?.as_object()?;
+    let mut found = outputs
+        .values()
+        .filter_map(|o| o.get("stdout")?.as_str())
+        .filter(|out| {
+            out.starts_with("rustc ") && out.contains("\nbinary: rustc") && out.contains("\nhost: ")
+        });
+    let first = found.next()?.trim_end().to_string();
+    // Two different toolchains cached in one target dir: ask rustc instead.
+    found.all(|o| o.trim_end() == first).then_some(first)
+}
+
 /// What cargo reports of the workspace in `dir`: where artifacts go and which packages a
 /// selection means.
 #[derive(Debug, Clone, Default)]
@@ -469,23 +516,22 @@ impl WorkspaceInfo {
         })
     }
 
-    /// The package names a `-p`/`--workspace`/`--exclude` selection means, sorted.
-    pub fn selected(&self, flags: &Flags) -> Vec<String> {
-        let p = &flags.args.packages;
+    /// The package names a record's `-p`/`--workspace`/`--exclude` selection means, sorted.
+    pub fn select(&self, r: &Record) -> Vec<String> {
         // `name`, `name@1.2.3` or a full `path+file://...#name@1.2.3` spec.
         let spec_name = |spec: &str| {
             let tail = spec.rsplit('#').next().unwrap_or(spec);
             tail.split('@').next().unwrap_or(tail).to_string()
         };
-        let mut names: Vec<String> = if p.workspace {
-            let excluded: Vec<String> = p.exclude.iter().map(|e| spec_name(e)).collect();
+        let mut names: Vec<String> = if r.workspace {
+            let excluded: Vec<String> = r.exclude.iter().map(|e| spec_name(e)).collect();
             self.members
                 .iter()
                 .filter(|m| !excluded.contains(m))
                 .cloned()
                 .collect()
-        } else if !p.package.is_empty() {
-            p.package.iter().map(|s| spec_name(s)).collect()
+        } else if !r.packages.is_empty() {
+            r.packages.iter().map(|s| spec_name(s)).collect()
         } else {
             self.default_members.clone()
         };
@@ -493,4 +539,19 @@ impl WorkspaceInfo {
         names.dedup();
         names
     }
+}
+
+/// Features as cargo reads them: with one package selected, `app/x` and `x` are the same.
+fn features_of(r: &Record, selected: &[String]) -> Vec<String> {
+    let mut features: Vec<String> = r
+        .features
+        .iter()
+        .map(|f| match (f.split_once('/'), selected) {
+            (Some((pkg, feat)), [only]) if pkg == only => feat.to_string(),
+            _ => f.clone(),
+        })
+        .collect();
+    features.sort();
+    features.dedup();
+    features
 }

@@ -161,8 +161,8 @@ fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result
         return Ok(Vec::new());
     };
     let rustc = record::rustc_version(base)?;
-    let now = Record::capture("build", &options.flags, &options.dir, &rustc, &ws)?;
-    Ok(Record::mismatches(&cook, &now))
+    let now = Record::capture("build", &options.flags, &options.dir, &rustc)?;
+    Ok(Record::mismatches(&cook, &now, &ws))
 }
 
 #[derive(Deserialize)]

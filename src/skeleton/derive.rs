@@ -103,7 +103,12 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
         .filter(|d| !verbatim.contains(*d))
         .cloned()
         .collect();
-    let is_masked = |p: &Path| std::fs::canonicalize(p).is_ok_and(|p| stubbed.contains(&p));
+    // Path dependencies are mostly spelled relative to their dependent: a lexical check first
+    // saves resolving symlinks for every one of them.
+    let is_masked = |p: &Path| {
+        let lexical = normalize_lexically(p);
+        stubbed.contains(&lexical) || std::fs::canonicalize(p).is_ok_and(|p| stubbed.contains(&p))
+    };
     let mut resolver = manifest::effective_resolver(&root_manifest);
     // Resolver 3 differs from 2 only in how a lockfile is generated (it prefers versions
     // compatible with `rust-version`); building from a fixed lockfile, they are the same.
@@ -362,6 +367,21 @@ fn add_verbatim(
         }
     }
     Ok(())
+}
+
+/// `a/b/../c` -> `a/c`, without touching the filesystem.
+fn normalize_lexically(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn common_ancestor(paths: &[PathBuf]) -> PathBuf {

@@ -152,6 +152,10 @@ impl Skeleton {
     pub fn write(&self, dir: &Path) -> Result<()> {
         let dir = crate::fs::absolute(dir)?;
         check_replaceable(&dir)?;
+        // An identical skeleton already there (a re-run with nothing changed) stays as it is.
+        if dir.join(INDEX_FILE).is_file() && Skeleton::read(&dir).is_ok_and(|old| old == *self) {
+            return Ok(());
+        }
         let parent = dir.parent().context("skeleton directory has no parent")?;
         crate::fs::create_dir_all(parent)?;
         let staging = tempfile::Builder::new()
