@@ -62,6 +62,20 @@ pub fn set_mode(path: &Path, mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// Whether `path`'s permission bits are exactly `mode`.
+pub fn has_mode(path: &Path, mode: u32) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o7777 == mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        true
+    }
+}
+
 /// Absolute path without resolving symlinks in the last component's absence.
 pub fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path).with_context(|| format!("failed to resolve `{}`", path.display()))

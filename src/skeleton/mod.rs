@@ -168,15 +168,34 @@ impl Skeleton {
                 )
             })?;
         let tree = staging.path().join(TREE_DIR);
+        crate::fs::create_dir_all(&tree)?;
+        // Modes must not depend on the umask. Under the usual 022 umask, new files and
+        // directories already get 0644 and 0755: then one chmod per entry can be skipped.
+        let chmod = !crate::fs::has_mode(&tree, 0o755);
+        crate::fs::set_mode(&tree, 0o755)?;
+        let mut made = std::collections::HashSet::new();
         for (path, file) in &self.files {
             let dest = tree.join(path);
-            let mut created = Vec::new();
-            create_dirs(&tree, &dest, &mut created)?;
+            if let Some(parent) = dest.parent().filter(|p| !made.contains(*p)) {
+                let mut created = Vec::new();
+                create_dirs(&tree, &dest, &mut created)?;
+                if chmod {
+                    for dir in &created {
+                        crate::fs::set_mode(dir, 0o755)?;
+                    }
+                }
+                made.extend(
+                    parent
+                        .ancestors()
+                        .take_while(|a| *a != tree)
+                        .map(Path::to_path_buf),
+                );
+            }
             crate::fs::write(&dest, &file.contents)?;
-            crate::fs::set_mode(&dest, 0o644)?;
+            if chmod {
+                crate::fs::set_mode(&dest, 0o644)?;
+            }
         }
-        crate::fs::create_dir_all(&tree)?;
-        crate::fs::set_mode(&tree, 0o755)?;
         crate::fs::write(&staging.path().join(INDEX_FILE), &self.index_json()?)?;
         crate::fs::set_mode(&staging.path().join(INDEX_FILE), 0o644)?;
         crate::fs::set_mode(staging.path(), 0o755)?;
@@ -276,7 +295,6 @@ pub fn create_dirs(base: &Path, file: &Path, created: &mut Vec<PathBuf>) -> Resu
     }
     for dir in missing.into_iter().rev() {
         crate::fs::create_dir_all(&dir)?;
-        crate::fs::set_mode(&dir, 0o755)?;
         created.push(dir);
     }
     Ok(())
