@@ -24,6 +24,8 @@ pub struct Package {
     pub has_build_deps: bool,
     pub has_dev_deps: bool,
     pub links: Option<String>,
+    /// Package names of every declared dependency (all kinds and platforms).
+    pub dep_names: Vec<String>,
     /// Directories of this package's path dependencies.
     pub path_deps: Vec<PathBuf>,
     /// Root directory of the workspace this package belongs to.
@@ -124,6 +126,7 @@ impl Workspace {
                     has_dev_deps: deps_of(DependencyKind::Development),
                     links: pkg.links.clone(),
                     path_deps,
+                    dep_names: pkg.dependencies.iter().map(|d| d.name.clone()).collect(),
                     workspace_root: ws_root.clone(),
                 },
             );

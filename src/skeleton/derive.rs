@@ -206,6 +206,12 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
     }
 
     if let Some(text) = &lock_text {
+        let member_deps: BTreeMap<String, BTreeSet<String>> = ws
+            .members
+            .iter()
+            .filter_map(|dir| ws.packages.get(dir))
+            .map(|p| (p.name.clone(), p.dep_names.iter().cloned().collect()))
+            .collect();
         let mut keep: BTreeSet<String> = ws
             .packages
             .iter()
@@ -216,7 +222,7 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
         add(
             &lock_path,
             FileKind::Lockfile,
-            lockfile::mask(text, &lock_path, &keep)?.into_bytes(),
+            lockfile::mask(text, &lock_path, &keep, &member_deps)?.into_bytes(),
         )?;
     }
     for path in &configs {
