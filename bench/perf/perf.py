@@ -458,13 +458,17 @@ class Timer:
         self.hyperfine = use_hyperfine
         self.work = work
 
-    def compare(self, cwd: Path, commands: dict[str, list[str]]) -> dict[str, tuple[list[float], float]]:
+    def compare(self, cwd: Path, commands: dict[str, list[str]],
+                fresh: Path | None = None) -> dict[str, tuple[list[float], float]]:
         """Times each command (in cwd) `runs` times; returns per command the wall times in
-        seconds and the mean CPU time (user + system, children included)."""
+        seconds and the mean CPU time (user + system, children included). `fresh` is removed
+        before every run, so each prepare writes a new skeleton (as a Docker planner does)."""
         if self.hyperfine:
             out = self.work / "hyperfine.json"
             cmd = ["hyperfine", "-N", "--style", "basic", "--export-json", str(out),
                    "--warmup", str(self.warmup), "--runs", str(self.runs)]
+            if fresh is not None:
+                cmd += ["--prepare", shlex.join(["rm", "-rf", str(fresh)])]
             for name, c in commands.items():
                 cmd += ["-n", name, shlex.join(map(str, c))]
             run(cmd, cwd=cwd)
@@ -477,6 +481,8 @@ class Timer:
                 run(c, cwd=cwd)
         for _ in range(self.runs):  # interleaved, so drift hits every command alike
             for name, c in commands.items():
+                if fresh is not None:
+                    shutil.rmtree(fresh, ignore_errors=True)
                 r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 wall[name].append(timed(c, cwd=cwd)[0])
                 r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -526,7 +532,7 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
         if chef:
             cmds["chef"] = [chef, "chef", "prepare", "--recipe-path", recipe]
         log(f"timing prepare on {n} members ({timer.runs} runs + {timer.warmup} warmup)")
-        t = timer.compare(ws, cmds)
+        t = timer.compare(ws, cmds, fresh=skel)
         (pw, pc), (dw, dc), (mw, mc) = t["prepare"], t["dry-run"], t["metadata"]
         p, dr, m = median(pw), median(dw), median(mw)
         c = median(t["chef"][0]) if chef else float("nan")

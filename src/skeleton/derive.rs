@@ -125,10 +125,13 @@ pub fn derive(options: &PrepareOptions) -> Result<Derived> {
         } else {
             let stubs = stub_targets(pkg);
             manifest::strip_package_metadata(&mut doc, keep_rust_version);
-            manifest::replace_targets(&mut doc, &pkg.name, &stubs, pkg.lib.as_ref());
+            let depth = dir
+                .strip_prefix(&tree_root)
+                .map_or(0, |d| d.components().count());
+            manifest::replace_targets(&mut doc, &pkg.name, &stubs, pkg.lib.as_ref(), depth);
             for stub in &stubs {
                 add(
-                    &dir.join(stub.path()),
+                    &tree_root.join(stub.path()),
                     FileKind::Stub,
                     stub.source().as_bytes().to_vec(),
                 )?;

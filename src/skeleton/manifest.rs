@@ -74,6 +74,7 @@ pub fn replace_targets(
     package: &str,
     stubs: &[StubTarget],
     lib: Option<&super::super::workspace::LibKind>,
+    depth: usize,
 ) {
     use super::super::workspace::LibKind;
     for key in TARGET_TABLES {
@@ -86,7 +87,7 @@ pub fn replace_targets(
         pkg.insert((*key).to_string(), Node::Value(false.into()));
     }
     let build = if stubs.contains(&StubTarget::Build) {
-        toml::string(&StubTarget::Build.path())
+        toml::string(&StubTarget::Build.path_from(depth))
     } else {
         Node::Value(false.into())
     };
@@ -94,7 +95,7 @@ pub fn replace_targets(
 
     for stub in stubs {
         let mut target = Table::new();
-        target.insert("path".to_string(), toml::string(&stub.path()));
+        target.insert("path".to_string(), toml::string(&stub.path_from(depth)));
         let key = match stub {
             StubTarget::Build => continue,
             StubTarget::Lib => {

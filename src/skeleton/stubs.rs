@@ -1,4 +1,4 @@
-//! Stub target sources. Stubs live in a directory of their own inside each package
+//! Stub target sources. Stubs live in one directory at the top of the skeleton tree
 //! (`.cargo-prebuild-stub/`), a path real sources never use: every artifact built from a stub
 //! records that path in its dep-info, so once cook removes the stub, cargo can never judge a
 //! stub artifact fresh for real sources, whatever their mtimes. Stub names carry a marker that
@@ -74,9 +74,16 @@ impl StubTarget {
         }
     }
 
-    /// Path relative to the package directory.
+    /// Path relative to the tree root.
     pub fn path(self) -> String {
         format!("{STUB_DIR}/{}", self.file_name())
+    }
+
+    /// Path relative to a package `depth` directories below the tree root: every package
+    /// shares one stub directory at the top of the tree, so a skeleton has a few stub files
+    /// whatever its size.
+    pub fn path_from(self, depth: usize) -> String {
+        format!("{}{}", "../".repeat(depth), self.path())
     }
 
     /// Target name: unique across the workspace and unmistakable for a real target.
