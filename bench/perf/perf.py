@@ -533,6 +533,7 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
             cmds["chef"] = [chef, "chef", "prepare", "--recipe-path", recipe]
         log(f"timing prepare on {n} members ({timer.runs} runs + {timer.warmup} warmup)")
         t = timer.compare(ws, cmds, fresh=skel)
+        run([bin_, "prepare", "--quiet", "--skeleton", skel], cwd=ws)  # the cook section's input
         (pw, pc), (dw, dc), (mw, mc) = t["prepare"], t["dry-run"], t["metadata"]
         p, dr, m = median(pw), median(dw), median(mw)
         c = median(t["chef"][0]) if chef else float("nan")

@@ -174,7 +174,7 @@ impl Skeleton {
         let chmod = !crate::fs::has_mode(&tree, 0o755);
         crate::fs::set_mode(&tree, 0o755)?;
         let mut made = std::collections::HashSet::new();
-        for (path, file) in &self.files {
+        for path in self.files.keys() {
             let dest = tree.join(path);
             if let Some(parent) = dest.parent().filter(|p| !made.contains(*p)) {
                 let mut created = Vec::new();
@@ -191,11 +191,33 @@ impl Skeleton {
                         .map(Path::to_path_buf),
                 );
             }
-            crate::fs::write(&dest, &file.contents)?;
-            if chmod {
-                crate::fs::set_mode(&dest, 0o644)?;
-            }
         }
+        // Directories exist: the files themselves go out from a few threads, since creating
+        // hundreds of small files is what a large skeleton costs.
+        let files: Vec<(&String, &File)> = self.files.iter().collect();
+        let chunk = files.len().div_ceil(4).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| {
+                    let tree = &tree;
+                    scope.spawn(move || -> Result<()> {
+                        for (path, file) in part {
+                            let dest = tree.join(path);
+                            crate::fs::write(&dest, &file.contents)?;
+                            if chmod {
+                                crate::fs::set_mode(&dest, 0o644)?;
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            workers.into_iter().try_for_each(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a skeleton writer thread failed")))
+            })
+        })?;
         crate::fs::write(&staging.path().join(INDEX_FILE), &self.index_json()?)?;
         crate::fs::set_mode(&staging.path().join(INDEX_FILE), 0o644)?;
         crate::fs::set_mode(staging.path(), 0o755)?;
