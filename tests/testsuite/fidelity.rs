@@ -304,29 +304,7 @@ impl Flow {
         );
         output.assert_ok(&what);
         let report = BuildReport::parse(&output.stdout);
-        let external = report.external_compiled();
-        assert!(
-            external.is_empty(),
-            "{what}: external packages were recompiled after cook: {external:#?}\n--- stderr\n{}",
-            output.stderr_str()
-        );
-        assert!(
-            !report.external_fresh().is_empty(),
-            "{what}: no external artifacts at all?"
-        );
-        let fresh_local: Vec<String> = report
-            .artifacts
-            .iter()
-            .filter(|a| a.local && a.fresh && !self.real_in_skeleton.contains(&a.package))
-            .map(|a| format!("{} ({})", a.package, a.key()))
-            .collect();
-        assert!(
-            fresh_local.is_empty(),
-            "{what}: local units were taken from the cook (stubs would ship): {fresh_local:#?}"
-        );
-        let mut compiled = report.local_compiled();
-        compiled.retain(|n| !self.real_in_skeleton.contains(n));
-        assert_eq!(compiled, self.local, "{what}: local packages compiled");
+        assert_exact_rebuild(&output, &report, &what, &self.real_in_skeleton, &self.local);
         assert_no_stub_in_outputs(&output, &what);
         let exes = report.executables();
         let produced: BTreeSet<&String> = exes.keys().collect();

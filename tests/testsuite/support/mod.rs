@@ -552,6 +552,41 @@ pub fn package_name(id: &str) -> String {
     }
 }
 
+/// The guarantee after cook, from the real build's JSON: no external package compiled, no
+/// local unit reused from the cook (unless its real sources are in the skeleton), and exactly
+/// the `local` packages compiled.
+pub fn assert_exact_rebuild(
+    out: &Output,
+    report: &BuildReport,
+    what: &str,
+    real_in_skeleton: &BTreeSet<String>,
+    local: &BTreeSet<String>,
+) {
+    let external = report.external_compiled();
+    assert!(
+        external.is_empty(),
+        "{what}: external packages were recompiled after cook: {external:#?}\n--- stderr\n{}",
+        out.stderr_str()
+    );
+    assert!(
+        !report.external_fresh().is_empty() || report.artifacts.iter().all(|a| a.local),
+        "{what}: no external artifacts at all?"
+    );
+    let fresh_local: Vec<String> = report
+        .artifacts
+        .iter()
+        .filter(|a| a.local && a.fresh && !real_in_skeleton.contains(&a.package))
+        .map(|a| format!("{} ({})", a.package, a.key()))
+        .collect();
+    assert!(
+        fresh_local.is_empty(),
+        "{what}: local units were taken from the cook (stubs would ship): {fresh_local:#?}"
+    );
+    let mut compiled = report.local_compiled();
+    compiled.retain(|name| !real_in_skeleton.contains(name));
+    assert_eq!(&compiled, local, "{what}: local packages compiled");
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct BuildReport {
     pub artifacts: Vec<Artifact>,
@@ -804,29 +839,7 @@ impl<'a> E2e<'a> {
         out.assert_ok(&what);
         let report = BuildReport::parse(&out.stdout);
 
-        let external = report.external_compiled();
-        assert!(
-            external.is_empty(),
-            "{what}: external packages were recompiled after cook: {external:#?}\n--- stderr\n{}",
-            out.stderr_str()
-        );
-        assert!(
-            !report.external_fresh().is_empty() || report.artifacts.iter().all(|a| a.local),
-            "{what}: no external artifacts at all?"
-        );
-        let fresh_local: Vec<String> = report
-            .artifacts
-            .iter()
-            .filter(|a| a.local && a.fresh && !self.real_in_skeleton.contains(&a.package))
-            .map(|a| format!("{} ({})", a.package, a.key()))
-            .collect();
-        assert!(
-            fresh_local.is_empty(),
-            "{what}: local units were taken from the cook (stubs would ship): {fresh_local:#?}"
-        );
-        let mut compiled = report.local_compiled();
-        compiled.retain(|name| !self.real_in_skeleton.contains(name));
-        assert_eq!(compiled, self.local, "{what}: local packages compiled");
+        assert_exact_rebuild(&out, &report, &what, &self.real_in_skeleton, &self.local);
 
         if !self.check_exes {
             return;
