@@ -65,7 +65,10 @@ pub fn diff(old: &Skeleton, new: &Skeleton) -> Result<Vec<Change>> {
             FileKind::Toolchain => changes.push(change(
                 "toolchain",
                 path,
-                format!("toolchain file `{path}` changed"),
+                format!(
+                    "toolchain file `{path}` {}",
+                    presence(a.is_some(), b.is_some())
+                ),
             )),
             FileKind::Stub => changes.push(change(
                 "target",
