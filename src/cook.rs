@@ -297,17 +297,16 @@ fn write_record(
 /// Names of the non-local packages in the skeleton's lockfile.
 fn external_names(skeleton: &Skeleton) -> Result<std::collections::BTreeSet<String>> {
     let mut names = std::collections::BTreeSet::new();
-    for (path, file) in &skeleton.files {
-        if file.kind == FileKind::Lockfile {
-            let text = String::from_utf8_lossy(&file.contents);
-            for ((name, _, source), _) in
-                crate::skeleton::lockfile::packages(&text, Path::new(path))?
-            {
-                if source.is_some() {
-                    names.insert(name);
-                }
-            }
-        }
+    for (path, file) in skeleton
+        .files
+        .iter()
+        .filter(|(_, f)| f.kind == FileKind::Lockfile)
+    {
+        let text = String::from_utf8_lossy(&file.contents);
+        names.extend(crate::skeleton::lockfile::external_names(
+            &text,
+            Path::new(path),
+        )?);
     }
     Ok(names)
 }

@@ -424,22 +424,10 @@ pub fn target_dir_of(flags: &Flags, dir: &Path) -> Result<Option<PathBuf>> {
     {
         return Ok(None);
     }
-    for path in crate::skeleton::find_configs(dir)? {
-        let text = crate::fs::read_to_string(&path)?;
-        let doc: toml_edit::DocumentMut = match text.parse() {
-            Ok(doc) => doc,
-            Err(_) => return Ok(None),
-        };
-        if let Some(d) = doc
-            .get("build")
-            .and_then(|b| b.get("target-dir"))
-            .and_then(|v| v.as_str())
-        {
-            let base = path.parent().and_then(Path::parent).unwrap_or(dir);
-            return Ok(Some(base.join(d)));
-        }
-    }
-    Ok(Some(dir.join("target")))
+    let configs = crate::skeleton::find_configs(dir)?;
+    Ok(Some(
+        crate::skeleton::build_target_dir(&configs)?.unwrap_or_else(|| dir.join("target")),
+    ))
 }
 
 /// `rustc -vV` as cargo last cached it in `target/.rustc_info.json`, saving a process.

@@ -83,13 +83,10 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
 fn clean_local(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result<()> {
     let manifest = options.dir.join("Cargo.toml");
     let ws = crate::workspace::Workspace::load(Some(&manifest))?;
-    let external = match crate::fs::read_if_exists(&options.dir.join("Cargo.lock"))? {
+    let lock = options.dir.join("Cargo.lock");
+    let external = match crate::fs::read_if_exists(&lock)? {
         Some(bytes) => {
-            crate::skeleton::lockfile::packages(&String::from_utf8_lossy(&bytes), &options.dir)?
-                .into_iter()
-                .filter(|((_, _, source), _)| source.is_some())
-                .map(|((name, _, _), _)| name)
-                .collect()
+            crate::skeleton::lockfile::external_names(&String::from_utf8_lossy(&bytes), &lock)?
         }
         None => std::collections::BTreeSet::new(),
     };

@@ -110,6 +110,24 @@ pub fn build_targets(configs: &[PathBuf]) -> Result<Vec<String>> {
     Ok(Vec::new())
 }
 
+/// `build.target-dir` of the nearest config that sets it, resolved against the directory
+/// holding that config's `.cargo/`.
+pub fn build_target_dir(configs: &[PathBuf]) -> Result<Option<PathBuf>> {
+    for path in configs {
+        let config = toml::parse(&crate::fs::read_to_string(path)?, path)?;
+        if let Some(dir) =
+            toml::table(&config, "build").and_then(|b| toml::as_str(b.get("target-dir")))
+        {
+            let base = path
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new("/"));
+            return Ok(Some(base.join(dir)));
+        }
+    }
+    Ok(None)
+}
+
 /// Directories that `[source]` replacement reads crates from (`directory`, `local-registry`),
 /// resolved against the directory holding `.cargo/`: vendored sources are dependency inputs.
 pub fn source_dirs(path: &Path, text: &str) -> Result<Vec<PathBuf>> {

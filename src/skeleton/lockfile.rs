@@ -57,6 +57,15 @@ pub fn packages(text: &str, path: &Path) -> Result<Vec<(LockedPackage, Vec<Strin
         .collect())
 }
 
+/// Names of the non-local (registry, git) packages a lockfile pins.
+pub fn external_names(text: &str, path: &Path) -> Result<BTreeSet<String>> {
+    Ok(packages(text, path)?
+        .into_iter()
+        .filter(|((_, _, source), _)| source.is_some())
+        .map(|((name, _, _), _)| name)
+        .collect())
+}
+
 /// Rewrites `text` (a `Cargo.lock`) with every local package not named in `keep` masked.
 ///
 /// `members` maps each workspace member to the package names it declares as dependencies:

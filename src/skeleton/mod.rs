@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use config::{
-    build_targets, cargo_home, find_configs, find_toolchain, sanitize as sanitize_config,
+    build_target_dir, build_targets, cargo_home, find_configs, find_toolchain,
+    sanitize as sanitize_config,
 };
 pub use derive::{derive, Derived, PrepareOptions};
 pub use lockfile::MASKED_VERSION;
