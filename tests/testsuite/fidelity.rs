@@ -1220,7 +1220,26 @@ fn patch_target_outside_the_workspace() {
 /// `[replace]` of the exact registry version of cfg-if by a local copy.
 #[test]
 fn replace_used_by_a_registry_crate() {
-    let p = project().fixture("fidelity-replace").build();
+    // The replacement is the patch fixture's cfg-if copy at the registry's exact version.
+    let patched = fixtures_dir().join("fidelity-patch/patched/cfg-if");
+    let read = |rel: &str| std::fs::read_to_string(patched.join(rel)).unwrap();
+    let edited = |rel: &str, from: &str, to: &str| {
+        let text = read(rel);
+        assert!(text.contains(from), "{rel} lacks {from:?}");
+        text.replace(from, to)
+    };
+    let p = project()
+        .fixture("fidelity-replace")
+        .file(
+            "replaced/cfg-if/Cargo.toml",
+            &edited("Cargo.toml", "version = \"1.0.99\"", "version = \"1.0.0\""),
+        )
+        .file(
+            "replaced/cfg-if/src/lib.rs",
+            &edited("src/lib.rs", "\"patched cfg-if\"", "\"replaced cfg-if\""),
+        )
+        .file("replaced/cfg-if/LICENSE-MIT", &read("LICENSE-MIT"))
+        .build();
     let out = flow(p.root(), ".")
         .policies(&[MtimePolicy::PreserveOlder])
         .local(&["replaceuser"])
