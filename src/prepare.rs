@@ -1,13 +1,14 @@
 //! `prepare`: derive the skeleton and write it (or list it, with `--dry-run`).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::cli::PrepareArgs;
 use crate::shell::Shell;
-use crate::skeleton::{self, PrepareOptions, Skeleton};
+use crate::skeleton::{self, Derived, PrepareOptions, Skeleton, Staged};
+use crate::workspace::{self, Workspace};
 
 pub fn options(args: &PrepareArgs) -> Result<(PrepareOptions, Option<PathBuf>)> {
     let output = args
@@ -31,9 +32,65 @@ pub fn options(args: &PrepareArgs) -> Result<(PrepareOptions, Option<PathBuf>)> 
     ))
 }
 
+/// What the guess made while `cargo metadata` ran: the model it guessed, the skeleton
+/// derived from it and, when writing, that skeleton staged beside its destination.
+struct Speculation {
+    guessed: Workspace,
+    derived: Derived,
+    staged: Option<Staged>,
+}
+
+/// Derives (and stages) the skeleton from a workspace model guessed from the manifests.
+/// Any failure just means no head start: the real derivation reports errors.
+fn speculate(options: &PrepareOptions, output: Option<&Path>) -> Option<Speculation> {
+    let guessed = workspace::guess(options.manifest_path.as_deref())?;
+    let derived = skeleton::derive_from(guessed.clone(), options).ok()?;
+    let staged = match output {
+        Some(dir) => Some(derived.skeleton.stage(dir).ok()?),
+        None => None,
+    };
+    Some(Speculation {
+        guessed,
+        derived,
+        staged,
+    })
+}
+
+/// The skeleton, and when writing, the skeleton staged beside its destination.
+///
+/// `cargo metadata` is most of prepare's time, and it leaves a core idle: meanwhile, the
+/// skeleton is derived and written from a model guessed from the manifests. The metadata
+/// model stays the only truth: the head start is used only when the guess equals it, else
+/// it is discarded and the skeleton derived again from the metadata model.
+fn derive_and_stage(
+    options: &PrepareOptions,
+    output: Option<&Path>,
+    shell: &Shell,
+) -> Result<(Derived, Option<Staged>)> {
+    let pruned = !options.packages.is_empty() || !options.bins.is_empty();
+    std::thread::scope(|scope| {
+        let guess = (!pruned).then(|| scope.spawn(|| speculate(options, output)));
+        let ws = Workspace::load(options.manifest_path.as_deref())?;
+        match guess.map(|g| g.join()) {
+            Some(Ok(Some(spec))) if spec.guessed == ws => {
+                shell.verbose("Guessed", "the workspace model from the manifests: used");
+                return Ok((spec.derived, spec.staged));
+            }
+            Some(Ok(Some(_))) => {
+                shell.verbose("Guessed", "a workspace model unlike cargo's: discarded");
+            }
+            _ => {}
+        }
+        let derived = skeleton::derive_from(ws, options)?;
+        let staged = output.map(|dir| derived.skeleton.stage(dir)).transpose()?;
+        Ok((derived, staged))
+    })
+}
+
 pub fn prepare(args: &PrepareArgs, shell: &Shell) -> Result<()> {
     let (options, output) = options(args)?;
-    let derived = skeleton::derive(&options).map_err(|err| {
+    let write_to = output.as_deref().filter(|_| !args.dry_run);
+    let (derived, staged) = derive_and_stage(&options, write_to, shell).map_err(|err| {
         match &output {
             // An earlier skeleton inside the workspace can be matched by a `members` glob.
             Some(dir)
@@ -60,9 +117,9 @@ pub fn prepare(args: &PrepareArgs, shell: &Shell) -> Result<()> {
     let skeleton = &derived.skeleton;
     let digest = skeleton.digest();
     let mut stdout = std::io::stdout().lock();
-    match output.filter(|_| !args.dry_run) {
-        Some(dir) => {
-            skeleton.write(&dir)?;
+    match output.filter(|_| !args.dry_run).zip(staged) {
+        Some((dir, staged)) => {
+            staged.commit()?;
             shell.status(
                 "Finished",
                 format!(

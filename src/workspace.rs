@@ -8,8 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, TargetKind};
 
-/// A local (path) package, as far as dependency compilation cares.
-#[derive(Debug, Clone)]
+mod guess;
+pub use guess::workspace as guess;
+
+/// A local (path) package, as far as dependency compilation cares. Lists are sorted and
+/// free of duplicates, so two models of one package compare equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Package {
     pub name: String,
     pub version: String,
@@ -39,7 +43,7 @@ pub enum LibKind {
     CrateTypes(Vec<String>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
     /// Workspace root directory (absolute, symlinks resolved).
     pub root: PathBuf,
@@ -56,26 +60,27 @@ impl Workspace {
     /// Loads the workspace that `manifest_path` (or the current directory) belongs to.
     pub fn load(manifest_path: Option<&Path>) -> Result<Workspace> {
         let metadata = metadata(manifest_path)?;
-        let root = crate::fs::canonicalize(metadata.workspace_root.as_std_path())?;
+        let mut paths = Canonical::default();
+        let root = paths.resolve(metadata.workspace_root.as_std_path())?;
         let mut ws = Workspace {
             root: root.clone(),
             packages: BTreeMap::new(),
             members: BTreeSet::new(),
             foreign_roots: BTreeSet::new(),
         };
-        for pkg in ws.add_metadata(&metadata)? {
+        for pkg in ws.add_metadata(&metadata, &mut paths)? {
             ws.members.insert(pkg);
         }
-        ws.follow_path_deps()?;
+        ws.follow_path_deps(&mut paths)?;
         Ok(ws)
     }
 
     /// Adds the workspace members of `metadata`; returns their directories.
-    fn add_metadata(&mut self, metadata: &Metadata) -> Result<Vec<PathBuf>> {
-        let ws_root = crate::fs::canonicalize(metadata.workspace_root.as_std_path())?;
+    fn add_metadata(&mut self, metadata: &Metadata, paths: &mut Canonical) -> Result<Vec<PathBuf>> {
+        let ws_root = paths.resolve(metadata.workspace_root.as_std_path())?;
         let mut dirs = Vec::new();
         for pkg in metadata.workspace_packages() {
-            let manifest_path = crate::fs::canonicalize(pkg.manifest_path.as_std_path())?;
+            let manifest_path = paths.resolve(pkg.manifest_path.as_std_path())?;
             let dir = manifest_path
                 .parent()
                 .map(Path::to_path_buf)
@@ -93,17 +98,15 @@ impl Workspace {
             });
             let has_kind = |k: TargetKind| pkg.targets.iter().any(|t| t.kind.contains(&k));
             let deps_of = |kind: DependencyKind| pkg.dependencies.iter().any(|d| d.kind == kind);
-            let mut path_deps = Vec::new();
+            let mut path_deps = BTreeSet::new();
             for dep in &pkg.dependencies {
                 if let Some(path) = &dep.path {
-                    path_deps.push(crate::fs::canonicalize(path.as_std_path()).with_context(
-                        || {
-                            format!(
-                                "path dependency `{}` of `{}` does not exist",
-                                dep.name, pkg.name
-                            )
-                        },
-                    )?);
+                    path_deps.insert(paths.resolve(path.as_std_path()).with_context(|| {
+                        format!(
+                            "path dependency `{}` of `{}` does not exist",
+                            dep.name, pkg.name
+                        )
+                    })?);
                 }
             }
             self.packages.insert(
@@ -120,13 +123,21 @@ impl Workspace {
                         .iter()
                         .filter(|t| t.is_bin())
                         .map(|t| t.name.clone())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
                         .collect(),
                     has_build_script: has_kind(TargetKind::CustomBuild),
                     has_build_deps: deps_of(DependencyKind::Build),
                     has_dev_deps: deps_of(DependencyKind::Development),
                     links: pkg.links.clone(),
-                    path_deps,
-                    dep_names: pkg.dependencies.iter().map(|d| d.name.clone()).collect(),
+                    path_deps: path_deps.into_iter().collect(),
+                    dep_names: pkg
+                        .dependencies
+                        .iter()
+                        .map(|d| d.name.clone())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
                     workspace_root: ws_root.clone(),
                 },
             );
@@ -137,7 +148,7 @@ impl Workspace {
 
     /// Path dependencies outside this workspace (`../shared-lib`, other workspaces of a
     /// monorepo) are local code too: load each through its own workspace.
-    fn follow_path_deps(&mut self) -> Result<()> {
+    fn follow_path_deps(&mut self, paths: &mut Canonical) -> Result<()> {
         loop {
             let missing: BTreeSet<PathBuf> = self
                 .packages
@@ -150,8 +161,8 @@ impl Workspace {
                 return Ok(());
             };
             let metadata = metadata(Some(&dir.join("Cargo.toml")))?;
-            let root = crate::fs::canonicalize(metadata.workspace_root.as_std_path())?;
-            let added = self.add_metadata(&metadata)?;
+            let root = paths.resolve(metadata.workspace_root.as_std_path())?;
+            let added = self.add_metadata(&metadata, paths)?;
             if !added.contains(&dir) {
                 bail!(
                     "path dependency `{}` is not a package of its workspace",
@@ -226,6 +237,53 @@ impl Workspace {
             }
         }
         seen
+    }
+}
+
+/// `realpath` with memory: the manifests and path dependencies of a large workspace share
+/// most of their directories, so each directory is resolved once (one `lstat` per new
+/// component) instead of once per path.
+#[derive(Default)]
+struct Canonical {
+    resolved: std::collections::HashMap<PathBuf, PathBuf>,
+}
+
+impl Canonical {
+    fn resolve(&mut self, path: &Path) -> Result<PathBuf> {
+        if !path.is_absolute() {
+            return crate::fs::canonicalize(path);
+        }
+        let mut out = PathBuf::new();
+        for component in path.components() {
+            match component {
+                std::path::Component::ParentDir => {
+                    // `out` has no symlinks left, so `..` is lexical from here.
+                    out.pop();
+                }
+                std::path::Component::CurDir => {}
+                std::path::Component::Normal(_) => {
+                    out.push(component);
+                    if let Some(known) = self.resolved.get(&out) {
+                        out = known.clone();
+                        continue;
+                    }
+                    let meta = std::fs::symlink_metadata(&out)
+                        .with_context(|| format!("failed to resolve `{}`", path.display()))?;
+                    let real = if meta.file_type().is_symlink() {
+                        crate::fs::canonicalize(&out)?
+                    } else {
+                        out.clone()
+                    };
+                    self.resolved.insert(out, real.clone());
+                    out = real;
+                }
+                other => out.push(other),
+            }
+        }
+        if out.as_os_str().is_empty() {
+            return crate::fs::canonicalize(path);
+        }
+        Ok(out)
     }
 }
 

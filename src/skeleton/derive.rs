@@ -31,7 +31,11 @@ pub struct Derived {
 }
 
 pub fn derive(options: &PrepareOptions) -> Result<Derived> {
-    let mut ws = Workspace::load(options.manifest_path.as_deref())?;
+    derive_from(Workspace::load(options.manifest_path.as_deref())?, options)
+}
+
+/// The skeleton of a loaded workspace model: what `derive` does after `cargo metadata`.
+pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derived> {
     let pruned = !options.packages.is_empty() || !options.bins.is_empty();
     if pruned {
         ws.prune(&options.packages, &options.bins)?;

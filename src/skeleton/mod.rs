@@ -22,7 +22,7 @@ pub use config::{
     build_target_dir, build_targets, cargo_home, find_configs, find_toolchain,
     sanitize as sanitize_config,
 };
-pub use derive::{derive, Derived, PrepareOptions};
+pub use derive::{derive, derive_from, Derived, PrepareOptions};
 pub use lockfile::MASKED_VERSION;
 
 /// Name of the index file at the top of a skeleton directory.
@@ -151,11 +151,17 @@ impl Skeleton {
     /// Writes the skeleton to `dir`, replacing an earlier skeleton there. The new skeleton is
     /// written beside `dir` and renamed into place, so `dir` never holds a half-written one.
     pub fn write(&self, dir: &Path) -> Result<()> {
+        self.stage(dir)?.commit()
+    }
+
+    /// Writes the skeleton beside `dir`, ready to be renamed into place by `commit`. Dropping
+    /// the result instead removes what was written.
+    pub fn stage(&self, dir: &Path) -> Result<Staged> {
         let dir = crate::fs::absolute(dir)?;
         check_replaceable(&dir)?;
         // An identical skeleton already there (a re-run with nothing changed) stays as it is.
         if dir.join(INDEX_FILE).is_file() && Skeleton::read(&dir).is_ok_and(|old| old == *self) {
-            return Ok(());
+            return Ok(Staged { dir, staging: None });
         }
         let parent = dir.parent().context("skeleton directory has no parent")?;
         crate::fs::create_dir_all(parent)?;
@@ -174,27 +180,8 @@ impl Skeleton {
         // directories already get 0644 and 0755: then one chmod per entry can be skipped.
         let chmod = !crate::fs::has_mode(&tree, 0o755);
         crate::fs::set_mode(&tree, 0o755)?;
-        let mut made = std::collections::HashSet::new();
-        for path in self.files.keys() {
-            let dest = tree.join(path);
-            if let Some(parent) = dest.parent().filter(|p| !made.contains(*p)) {
-                let mut created = Vec::new();
-                create_dirs(&tree, &dest, &mut created)?;
-                if chmod {
-                    for dir in &created {
-                        crate::fs::set_mode(dir, 0o755)?;
-                    }
-                }
-                made.extend(
-                    parent
-                        .ancestors()
-                        .take_while(|a| *a != tree)
-                        .map(Path::to_path_buf),
-                );
-            }
-        }
-        // Directories exist: the files themselves go out from a few threads, since creating
-        // hundreds of small files is what a large skeleton costs.
+        // Creating hundreds of small files and their directories is what a large skeleton
+        // costs: a few threads share it, each with a run of neighbouring paths.
         let files: Vec<(&String, &File)> = self.files.iter().collect();
         let chunk = files.len().div_ceil(4).max(1);
         std::thread::scope(|scope| {
@@ -205,6 +192,9 @@ impl Skeleton {
                     scope.spawn(move || -> Result<()> {
                         for (path, file) in part {
                             let dest = tree.join(path);
+                            if let Some(parent) = dest.parent() {
+                                crate::fs::create_dir_all(parent)?;
+                            }
                             crate::fs::write(&dest, &file.contents)?;
                             if chmod {
                                 crate::fs::set_mode(&dest, 0o644)?;
@@ -219,16 +209,24 @@ impl Skeleton {
                     .unwrap_or_else(|_| Err(anyhow::anyhow!("a skeleton writer thread failed")))
             })
         })?;
+        if chmod {
+            let dirs: std::collections::BTreeSet<&Path> = self
+                .files
+                .keys()
+                .flat_map(|p| Path::new(p).ancestors().skip(1))
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+            for rel in dirs {
+                crate::fs::set_mode(&tree.join(rel), 0o755)?;
+            }
+        }
         crate::fs::write(&staging.path().join(INDEX_FILE), &self.index_json()?)?;
         crate::fs::set_mode(&staging.path().join(INDEX_FILE), 0o644)?;
         crate::fs::set_mode(staging.path(), 0o755)?;
-
-        let staging = staging.keep();
-        let result = swap_into_place(&staging, &dir);
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(&staging);
-        }
-        result
+        Ok(Staged {
+            dir,
+            staging: Some(staging),
+        })
     }
 
     /// Reads a skeleton directory, checking every file against the index so an incomplete
@@ -282,6 +280,29 @@ impl Skeleton {
             bail!("skeleton `{}` does not match its digest", dir.display());
         }
         Ok(skeleton)
+    }
+}
+
+/// A skeleton written beside its destination directory, not yet in place.
+#[derive(Debug)]
+pub struct Staged {
+    dir: PathBuf,
+    /// `None` when an identical skeleton is already in place.
+    staging: Option<tempfile::TempDir>,
+}
+
+impl Staged {
+    /// Renames the staged skeleton into place, replacing an earlier one.
+    pub fn commit(self) -> Result<()> {
+        let Some(staging) = self.staging else {
+            return Ok(());
+        };
+        let staging = staging.keep();
+        let result = swap_into_place(&staging, &self.dir);
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        result
     }
 }
 

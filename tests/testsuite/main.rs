@@ -12,6 +12,7 @@ mod determinism;
 mod e2e;
 mod fidelity;
 mod fleet;
+mod guess;
 mod harness;
 mod key_and_seed;
 mod matching;
