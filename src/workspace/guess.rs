@@ -249,29 +249,55 @@ fn guess_package(
         None
     };
 
+    // Explicit bins, then the inferred ones that no explicit bin already builds (same name
+    // or same source file).
     let mut bins = BTreeSet::new();
+    let mut claimed = BTreeSet::new();
     match doc.get("bin") {
         None => {}
         Some(Node::TableArray(explicit)) => {
             for bin in explicit {
-                bins.insert(toml::as_str(bin.get("name"))?.to_string());
+                let bin_name = toml::as_str(bin.get("name"))?;
+                let path = match toml::as_str(bin.get("path")) {
+                    Some(path) => normalize(&dir.join(path)),
+                    None => {
+                        let mut candidates = vec![
+                            dir.join(format!("src/bin/{bin_name}.rs")),
+                            dir.join(format!("src/bin/{bin_name}/main.rs")),
+                        ];
+                        if bin_name == name {
+                            candidates.insert(0, dir.join("src/main.rs"));
+                        }
+                        candidates.into_iter().find(|p| p.is_file())?
+                    }
+                };
+                bins.insert(bin_name.to_string());
+                claimed.insert(path);
             }
         }
         Some(_) => return None,
     }
     if flag(Some(pkg), "autobins") != Some(false) {
-        if dir.join("src/main.rs").is_file() {
-            bins.insert(name.clone());
+        let mut inferred = Vec::new();
+        let main = dir.join("src/main.rs");
+        if main.is_file() {
+            inferred.push((name.clone(), main));
         }
         if let Ok(entries) = std::fs::read_dir(dir.join("src/bin")) {
             for entry in entries {
                 let path = entry.ok()?.path();
-                let stem = path.file_stem().and_then(|s| s.to_str());
                 if path.extension().is_some_and(|e| e == "rs") && path.is_file() {
-                    bins.insert(stem?.to_string());
+                    let stem = path.file_stem()?.to_str()?.to_string();
+                    inferred.push((stem, path));
                 } else if path.join("main.rs").is_file() {
-                    bins.insert(path.file_name()?.to_str()?.to_string());
+                    let dir_name = path.file_name()?.to_str()?.to_string();
+                    inferred.push((dir_name, path.join("main.rs")));
                 }
+            }
+        }
+        for (bin_name, path) in inferred {
+            if !bins.contains(&bin_name) && !claimed.contains(&path) {
+                bins.insert(bin_name);
             }
         }
     }

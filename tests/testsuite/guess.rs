@@ -90,7 +90,7 @@ macros = { path = "crates/macros" }
         .file("crates/old/src/lib.rs", LIB)
         .file(
             "tools/cli/Cargo.toml",
-            "[package]\nname = \"cli\"\nversion.workspace = true\nedition.workspace = true\n\n[dependencies]\ncore-x.workspace = true\n\n[[bin]]\nname = \"extra\"\npath = \"extra.rs\"\n",
+            "[package]\nname = \"cli\"\nversion.workspace = true\nedition.workspace = true\n\n[dependencies]\ncore-x.workspace = true\n\n[[bin]]\nname = \"extra\"\npath = \"extra.rs\"\n\n[[bin]]\nname = \"cli-main\"\npath = \"src/main.rs\"\n",
         )
         .file("tools/cli/src/main.rs", MAIN)
         .file("tools/cli/src/bin/one.rs", MAIN)
@@ -131,16 +131,17 @@ fn guess_matches_cargo_on_a_single_package() {
     assert_eq!(prepare_against_metadata(&p), Guess::Used);
 }
 
-/// cargo does not infer a bin for `src/main.rs` when an explicit one already builds it: the
-/// guess gets this wrong, and must be discarded, not used.
+/// In edition 2015 an explicit `[[bin]]` turns off bin discovery, which the guess does not
+/// model: its model has one bin too many and must be discarded, not used.
 #[test]
 fn a_wrong_guess_is_discarded() {
     let p = project()
         .file(
             "Cargo.toml",
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"tool\"\npath = \"src/main.rs\"\n",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2015\"\n\n[[bin]]\nname = \"tool\"\npath = \"src/tool.rs\"\n",
         )
-        .file("src/main.rs", MAIN)
+        .file("src/tool.rs", MAIN)
+        .file("src/bin/other.rs", MAIN)
         .build();
     assert_eq!(prepare_against_metadata(&p), Guess::Discarded);
 }
