@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 
 use crate::cargo::CargoCommand;
+use crate::clean::{Layout, StubNames};
 use crate::cli::{CookArgs, CookCommand};
 use crate::flags::Flags;
 use crate::record::Record;
 use crate::shell::Shell;
-use crate::skeleton::{self, FileKind, Skeleton};
+use crate::skeleton::{self, FileKind, Skeleton, StubPackage};
 
 /// Everything cook decided from its arguments, with absolute paths.
 #[derive(Debug)]
@@ -72,10 +73,11 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
     let cleaned = if options.fetch_only {
         Ok(())
     } else {
-        clean_stub_artifacts(options, &skeleton, shell)
+        let target_dir = result.as_ref().ok().and_then(|(_, dir)| dir.as_deref());
+        clean_stub_artifacts(options, &skeleton, target_dir, shell)
     };
     let removed = remove_laid_out(&laid);
-    let code = result?;
+    let (code, _) = result?;
     removed?;
     if let Err(err) = cleaned {
         // Stub artifacts can never be mistaken for real ones (their sources are gone), so a
@@ -223,15 +225,21 @@ fn run_cargo(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Resul
 }
 
 /// Plants the seed (if any), runs cargo, prunes what a seed left unused, records how cook ran.
-fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<i32> {
+/// Returns cargo's exit code and the target dir if it was worked out without cargo.
+fn seed_and_run(
+    options: &CookOptions,
+    skeleton: &Skeleton,
+    shell: &Shell,
+) -> Result<(i32, Option<PathBuf>)> {
     if options.fetch_only {
-        return run_cargo(options, skeleton, shell);
+        return Ok((run_cargo(options, skeleton, shell)?, None));
     }
     let base = base_command(options, skeleton, shell);
     // Cook's own cargo and rustc calls are overhead on every build: the target dir is worked
     // out from flags, environment and config, and rustc's version read from cargo's cache.
-    let target_dir = match crate::record::target_dir_of(&options.flags, &options.workspace_dir)? {
-        Some(dir) => dir,
+    let local_target_dir = crate::record::target_dir_of(&options.flags, &options.workspace_dir)?;
+    let target_dir = match &local_target_dir {
+        Some(dir) => dir.clone(),
         None => {
             crate::record::WorkspaceInfo::load(&base, &options.flags, &options.workspace_dir)?
                 .target_directory
@@ -249,7 +257,7 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
     };
     let code = run_cargo(options, skeleton, shell)?;
     if code != 0 {
-        return Ok(code);
+        return Ok((code, local_target_dir));
     }
     if seeded {
         let mut cmd = base.clone();
@@ -271,7 +279,7 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
         None => crate::record::rustc_version(&base)?,
     };
     write_record(options, &rustc, &target_dir, shell)?;
-    Ok(code)
+    Ok((code, local_target_dir))
 }
 
 /// Records how cook ran in the target directory, for `cargo prebuild build` to compare with.
@@ -311,16 +319,20 @@ fn external_names(skeleton: &Skeleton) -> Result<std::collections::BTreeSet<Stri
     Ok(names)
 }
 
-/// Asks cargo itself to remove the stub packages' artifacts (`cargo clean -p`), so cleanup
-/// follows cargo's own layout (`build.target`, `target-dir`, `build-dir`, per-package build
-/// directories) instead of guessing paths.
-fn clean_stub_artifacts(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<()> {
+/// Removes the stub packages' artifacts: directly, by exact name, when the target dir is laid
+/// out as cargo does by default (a `cargo clean -p` costs tens of milliseconds, much of cook's
+/// own overhead); otherwise through `cargo clean -p`, which knows every layout.
+fn clean_stub_artifacts(
+    options: &CookOptions,
+    skeleton: &Skeleton,
+    target_dir: Option<&Path>,
+    shell: &Shell,
+) -> Result<()> {
     if skeleton.stub_packages.is_empty() {
         return Ok(());
     }
-    // `cargo clean -p` matches artifacts by crate name, so it would also delete a registry
-    // crate of the same name; such stubs stay (their sources are gone, so cargo can never
-    // judge them fresh).
+    // A stub package named like a registry package shares its artifact names, so its stubs
+    // stay (their sources are gone, so cargo can never judge them fresh).
     let external = external_names(skeleton)?;
     let packages: Vec<_> = skeleton
         .stub_packages
@@ -330,6 +342,36 @@ fn clean_stub_artifacts(options: &CookOptions, skeleton: &Skeleton, shell: &Shel
     if packages.is_empty() {
         return Ok(());
     }
+    match crate::clean::layout(target_dir, &options.flags, &options.workspace_dir)? {
+        Layout::Known(dirs) => {
+            let names = StubNames::new(skeleton, &packages, &external)?;
+            let removed = crate::clean::remove(&dirs, &names)?;
+            let dirs: Vec<String> = dirs.iter().map(|d| format!("`{}`", d.display())).collect();
+            shell.verbose(
+                "Removed",
+                format!(
+                    "{removed} stub artifacts from {} (without `cargo clean`)",
+                    dirs.join(", ")
+                ),
+            );
+            Ok(())
+        }
+        Layout::Unknown(why) => {
+            shell.verbose("Cleaning", format!("with `cargo clean -p`: {why}"));
+            cargo_clean(options, skeleton, &packages, shell)
+        }
+    }
+}
+
+/// Asks cargo itself to remove the stub packages' artifacts (`cargo clean -p`), following
+/// cargo's own layout (`build.target`, `target-dir`, `build-dir`, per-package build
+/// directories) instead of guessing paths.
+fn cargo_clean(
+    options: &CookOptions,
+    skeleton: &Skeleton,
+    packages: &[&StubPackage],
+    shell: &Shell,
+) -> Result<()> {
     let mut cmd = base_command(options, skeleton, shell);
     cmd.arg("clean");
     for pkg in packages {

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cargo;
+pub mod clean;
 pub mod cli;
 pub mod cook;
 pub mod diff;

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod cleanup;
 mod cli;
 mod commands;
 mod cook_safety;
