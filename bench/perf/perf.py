@@ -534,6 +534,8 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
         log(f"timing prepare on {n} members ({timer.runs} runs + {timer.warmup} warmup)")
         t = timer.compare(ws, cmds, fresh=skel)
         run([bin_, "prepare", "--quiet", "--skeleton", skel], cwd=ws)  # the cook section's input
+        verbose = run([bin_, "prepare", "-v", "--dry-run"], cwd=ws, capture=True)
+        guess = "used" if "Guessed the workspace model from the manifests: used" in verbose.stderr else "**not used**"
         (pw, pc), (dw, dc), (mw, mc) = t["prepare"], t["dry-run"], t["metadata"]
         p, dr, m = median(pw), median(dw), median(mw)
         c = median(t["chef"][0]) if chef else float("nan")
@@ -544,7 +546,7 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
 
         rows.append(
             f"| {n} | {lock_packages(ws)} | {cell(p, pc)}{spread(pw)} | {cell(dr, dc)} | {cell(m, mc)} | "
-            f"{m / p:.0%} / {m / dr:.0%} | "
+            f"{m / p:.0%} / {m / dr:.0%} | {guess} | "
             + (f"{cell(c, t['chef'][1])} | {c / p:.2f}× |" if chef else "– | – |")
         )
         # section 4, from the same skeleton
@@ -558,8 +560,8 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
         "",
         "| members | lockfile packages | `prepare` | `prepare --dry-run` (writes nothing) | "
         "`cargo metadata --no-deps` | metadata share of prepare / of dry-run (wall) | "
-        "`cargo chef prepare` | chef / prebuild (wall) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "head start (guessed model) | `cargo chef prepare` | chef / prebuild (wall) |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---:|",
         *rows,
     ]
     return table, sizes, summary
@@ -657,7 +659,7 @@ def section_cook(a, work: Path, bin_: Path, notes: list[str]):
                 prev, names = t0, []
                 for st, en, _cpu, args in calls:
                     sub = args.split(" ", 1)[0]
-                    gap = "own work before the first cargo call (read, lay out, `rustc -vV`)" if not names \
+                    gap = "own work before the first cargo call (read the skeleton, lay it out)" if not names \
                         else f"own work between `cargo {names[-1]}` and `cargo {sub}`"
                     phases.setdefault(gap, []).append(st - prev)
                     if sub != "build":
@@ -665,7 +667,7 @@ def section_cook(a, work: Path, bin_: Path, notes: list[str]):
                         phases_cpu.setdefault(f"`cargo {sub}`", []).append(_cpu)
                     names.append(sub)
                     prev = en
-                phases.setdefault("own work after the last cargo call (remove laid-out files)", []).append(t1 - prev)
+                phases.setdefault("own work after the last cargo call (write the record, remove stub artifacts and laid-out files)", []).append(t1 - prev)
                 log(f"  cook phases (ms): " + ", ".join(f"{k[:40]}={v[-1] * 1000:.0f}" for k, v in phases.items()))
                 leftover = sorted(p.name for p in d.iterdir())
                 assert leftover == ["target"], f"cook left {leftover} in {d}"
@@ -797,7 +799,7 @@ def section_saving(a, work: Path, bin_: Path, sizes: dict, notes: list[str]):
         f"changes a constant in the bottom local crate, so all 3 local crates recompile. "
         f"`cargo build --release --locked`, `CARGO_INCREMENTAL=0`, downloads pre-fetched. "
         f"Cooking the layer once took {fmt_s(cook_once)} (not counted), of which cook's own "
-        f"overhead {fmt_ms(app_own)} = {app_own / app_build:.1%} of the build it drove.",
+        f"overhead {fmt_ms(app_own)} = {app_own / app_build:.2%} of the build it drove.",
         "",
         "| | edit → finished build, wall, median (min–max) | CPU (user + sys), median | crates compiled | runs |",
         "|---|---:|---:|---:|---:|",
@@ -888,9 +890,11 @@ def main() -> None:
                  "`cargo-chef chef prepare` run as binaries (not through `cargo`) in the "
                  "workspace root; `cargo metadata --no-deps --format-version 1 --offline` is the "
                  "call prepare makes; `--dry-run` derives the same skeleton and prints its file list instead of "
-                 "writing it, so prepare − dry-run is the cost of writing the skeleton directory (and "
-                 "replacing the previous one). Runs of a command follow each other; the commands run one "
-                 "after the other.", ""]
+                 "writing it. While `cargo metadata` runs, prepare derives and writes the skeleton from a "
+                 "workspace model guessed from the manifests, and keeps it only if the guess equals the "
+                 "model from `cargo metadata` (*head start*: whether it was kept, from `prepare -v`); so "
+                 "prepare − metadata is what deriving and writing add to the critical path. Runs of a "
+                 "command follow each other; the commands run one after the other.", ""]
         big = max(prep)
         p, c = prep[big]
         goals.append(f"| prepare, {big} members | well under 1 s | {fmt_s(p)} | {'yes' if p < 0.5 else '**no**'} |")
@@ -914,7 +918,7 @@ def main() -> None:
         goals.append(f"| edit → build, app with dozens of deps | (b) close to (c), far below (a) | "
                      f"(b)/(c) = {mb / mc:.2f}, (a)/(b) = {ma / mb:.1f}× | – |")
         goals.append(f"| cook overhead, `cook --release`, the app ({ext_pkgs(work)} deps) | < 2% of the build | "
-                     f"{fmt_ms(app_own)} = {app_share:.1%} wall | {'yes' if app_share < 0.02 else '**no**'} |")
+                     f"{fmt_ms(app_own)} = {app_share:.2%} wall | {'yes' if app_share < 0.02 else '**no**'} |")
         log(f"section 3 took {time.time() - t0:.0f} s")
     if sizes:
         body += ["## 4. skeleton size", "", *size_table(sizes), "",
