@@ -152,15 +152,7 @@ fn build_dir_source(flags: &Flags, workspace_dir: &Path) -> Result<Option<String
             files.push(path);
         }
     }
-    files.extend(crate::skeleton::find_configs(workspace_dir)?);
-    if let Some(home) = crate::skeleton::cargo_home() {
-        files.extend(
-            ["config.toml", "config"]
-                .iter()
-                .map(|name| home.join(name))
-                .filter(|path| path.is_file()),
-        );
-    }
+    files.extend(crate::skeleton::cargo_configs(workspace_dir)?);
     for path in files {
         if sets_build_dir(&path)? {
             return Ok(Some(format!("`{}`", path.display())));

@@ -196,7 +196,7 @@ impl Flags {
     pub fn clean_args(&self, dir: &std::path::Path) -> Result<Vec<OsString>> {
         let mut out = self.locate_args(true);
         if self.args.compile.target.is_empty() {
-            let configs = crate::skeleton::find_configs(dir)?;
+            let configs = crate::skeleton::cargo_configs(dir)?;
             for target in crate::skeleton::build_targets(&configs)? {
                 push(&mut out, &["--target", &target]);
             }

@@ -370,16 +370,7 @@ fn env_desc(v: Option<&String>) -> String {
 /// Config files cargo reads from `dir` upward plus `$CARGO_HOME`'s, secrets removed.
 fn config_files(dir: &Path) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
-    let mut paths: Vec<PathBuf> = crate::skeleton::find_configs(dir)?;
-    if let Some(home) = crate::skeleton::cargo_home() {
-        for name in ["config.toml", "config"] {
-            let p = home.join(name);
-            if p.is_file() {
-                paths.push(p);
-            }
-        }
-    }
-    for path in paths {
+    for path in crate::skeleton::cargo_configs(dir)? {
         let text = crate::fs::read_to_string(&path)?;
         let clean = crate::skeleton::sanitize_config(&path, &text)?;
         let shown = path
@@ -424,7 +415,7 @@ pub fn target_dir_of(flags: &Flags, dir: &Path) -> Result<Option<PathBuf>> {
     {
         return Ok(None);
     }
-    let configs = crate::skeleton::find_configs(dir)?;
+    let configs = crate::skeleton::cargo_configs(dir)?;
     Ok(Some(
         crate::skeleton::build_target_dir(&configs)?.unwrap_or_else(|| dir.join("target")),
     ))

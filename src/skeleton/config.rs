@@ -38,6 +38,22 @@ pub fn find_configs(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// Every config file cargo reads when run from `dir`, in its order of precedence: the
+/// hierarchy from `dir` upward, then `$CARGO_HOME`'s. For what cook reads back (target dir,
+/// build target, build dir), not for the skeleton, which never holds `$CARGO_HOME`'s config.
+pub fn cargo_configs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = find_configs(dir)?;
+    if let Some(home) = cargo_home() {
+        found.extend(
+            ["config.toml", "config"]
+                .iter()
+                .map(|name| home.join(name))
+                .filter(|path| path.is_file()),
+        );
+    }
+    Ok(found)
+}
+
 /// `$CARGO_HOME`, or `~/.cargo`.
 pub fn cargo_home() -> Option<PathBuf> {
     std::env::var_os("CARGO_HOME")

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use config::{
-    build_target_dir, build_targets, cargo_home, find_configs, find_toolchain,
+    build_target_dir, build_targets, cargo_configs, cargo_home, find_configs, find_toolchain,
     sanitize as sanitize_config,
 };
 pub use derive::{derive, derive_from, Derived, PrepareOptions};

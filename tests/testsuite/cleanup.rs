@@ -303,3 +303,75 @@ fn cook_cleans_the_target_triple_layout() {
     assert_no_stub_artifacts(&target);
     real_build(&p, &builder, &flags);
 }
+
+/// `build.target-dir` set only in `$CARGO_HOME/config.toml` (a CI image's global config):
+/// cook finds the target dir there as cargo does, so its record lands beside the artifacts
+/// and it still cleans them itself.
+#[test]
+fn target_dir_from_the_cargo_home_config() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"app\", \"util\"]\nresolver = \"2\"\n",
+        )
+        .file(
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nutil = { path = \"../util\" }\n",
+        )
+        .file(
+            "app/src/main.rs",
+            "fn main() {\n    println!(\"real app {}\", util::answer());\n}\n",
+        )
+        .file(
+            "util/Cargo.toml",
+            "[package]\nname = \"util\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .file("util/src/lib.rs", "pub fn answer() -> u32 {\n    42\n}\n")
+        .build();
+    let home = p.sandbox().join("cargo-home");
+    let shared_target = p.sandbox().join("shared-target");
+    fs::create_dir_all(&home).unwrap();
+    fs::write(
+        home.join("config.toml"),
+        format!(
+            "[build]\ntarget-dir = {:?}\n",
+            shared_target.display().to_string()
+        ),
+    )
+    .unwrap();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(&builder).unwrap();
+    let mut cmd = prebuild_cmd(&builder);
+    cmd.env("CARGO_HOME", &home)
+        .args(["cook", "--offline", "-v", "--skeleton"])
+        .arg(&skel);
+    let out = run(&mut cmd);
+    out.assert_ok("cook with the target dir set in $CARGO_HOME's config");
+    assert_cleaned_directly(&out);
+    assert!(
+        shared_target.join("cargo-prebuild-cook.json").is_file(),
+        "the cook record is not in the target dir cargo used\n{}",
+        out.describe()
+    );
+    assert!(
+        !builder.join("target").exists(),
+        "cook wrote into `target/` although the config moved the target dir\n{}",
+        out.describe()
+    );
+    let left: Vec<String> = WalkDir::new(&shared_target)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            ["app", "util", "libutil"]
+                .iter()
+                .any(|s| starts_with_name(n, s))
+        })
+        .collect();
+    assert!(
+        shared_target.join("debug/.fingerprint").is_dir() && left.is_empty(),
+        "stub artifacts left in the shared target dir: {left:#?}"
+    );
+}
