@@ -3,6 +3,10 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+mod journal;
 
 use anyhow::{bail, Result};
 
@@ -62,21 +66,51 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
         ),
     );
 
+    if let Some(removed) = journal::recover(&tree_root)? {
+        shell.status(
+            "Recovered",
+            format!(
+                "removed {removed} files an interrupted cook left in `{}`",
+                tree_root.display()
+            ),
+        );
+    }
+    // Ctrl-C reaches cargo too (one process group): cook outlives it to remove what it laid
+    // out, then exits as interrupted.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
+
     let (to_write, _already_there) = plan_layout(&skeleton, &tree_root)?;
-    let laid = lay_out(&skeleton, &tree_root, &to_write)?;
+    journal::begin(&tree_root, &skeleton, &to_write)?;
+    let laid = lay_out(&skeleton, &tree_root, &to_write).inspect_err(|_| {
+        // lay_out removed what it wrote; the journal goes with whatever it left.
+        let _ = journal::recover(&tree_root);
+    })?;
     shell.verbose(
         "Laid out",
         format!("{} files in `{}`", laid.files.len(), tree_root.display()),
     );
 
     let result = seed_and_run(options, &skeleton, shell);
-    let cleaned = if options.fetch_only {
+    let interrupted = interrupted.load(Ordering::SeqCst);
+    let cleaned = if options.fetch_only || interrupted {
         Ok(())
     } else {
         let target_dir = result.as_ref().ok().and_then(|(_, dir)| dir.as_deref());
         clean_stub_artifacts(options, &skeleton, target_dir, shell)
     };
-    let removed = remove_laid_out(&laid);
+    // The journal goes only once everything on it is: a failed removal is retried by the
+    // next cook.
+    let removed = remove_laid_out(&laid).and_then(|()| journal::finish(&tree_root));
+    if interrupted {
+        shell.warn(format!(
+            "cook interrupted: removed the {} laid-out files",
+            laid.files.len()
+        ));
+        removed?;
+        return Ok(130);
+    }
     let (code, _) = result?;
     removed?;
     if let Err(err) = cleaned {

@@ -186,3 +186,90 @@ fn cook_accepts_identical_leftovers() {
         "cook built nothing into target/"
     );
 }
+
+/// An executable script standing in for cargo (cook runs `$CARGO`).
+fn fake_cargo(dir: &Path, body: &str) -> std::path::PathBuf {
+    let path = dir.join("fake-cargo");
+    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A cook killed outright (SIGKILL: no cleanup possible) leaves its files and a journal; the
+/// next cook in the directory removes exactly those, never a file the user had there.
+#[test]
+fn the_next_cook_removes_what_a_killed_cook_left() {
+    let p = app();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(&builder).unwrap();
+    // The user's own file, identical to one the skeleton lays out: cook never wrote it.
+    fs::copy(skel.join("tree/Cargo.lock"), builder.join("Cargo.lock")).unwrap();
+    fs::write(builder.join("notes.txt"), "mine\n").unwrap();
+    let before = listing(&builder);
+
+    let killer = fake_cargo(p.sandbox(), "kill -KILL $PPID\nsleep 1");
+    let mut cmd = prebuild_cmd(&builder);
+    cmd.env("CARGO", &killer)
+        .args(["cook", "--skeleton"])
+        .arg(&skel);
+    let killed = run(&mut cmd);
+    assert!(
+        !killed.status.success(),
+        "cook survived SIGKILL?\n{}",
+        killed.describe()
+    );
+    assert!(
+        builder.join(".cargo-prebuild-cook-journal.json").is_file()
+            && builder.join("Cargo.toml").is_file(),
+        "the killed cook left no journal or no files"
+    );
+
+    let out = cook(&builder, &skel, &[]);
+    out.assert_ok("cook after a killed cook");
+    assert!(
+        out.stderr_str().contains("an interrupted cook left"),
+        "no recovery reported\n{}",
+        out.describe()
+    );
+    let mut after = listing(&builder);
+    after.retain(|path, _| path != "target" && !path.starts_with("target/"));
+    assert_same_tree(
+        &before,
+        &after,
+        "builder after a killed cook and a good one",
+    );
+}
+
+/// Ctrl-C reaches cargo and cook alike: cook waits for cargo, removes what it laid out and
+/// exits 130, as an interrupted command does.
+#[test]
+fn ctrl_c_during_cook_removes_what_it_laid_out() {
+    let p = app();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(&builder).unwrap();
+    fs::write(builder.join("notes.txt"), "mine\n").unwrap();
+    let before = listing(&builder);
+
+    // As a terminal's Ctrl-C does: SIGINT to cook, and cargo exits on it.
+    let interrupt = fake_cargo(p.sandbox(), "kill -INT $PPID\nexit 130");
+    let mut cmd = prebuild_cmd(&builder);
+    cmd.env("CARGO", &interrupt)
+        .args(["cook", "--skeleton"])
+        .arg(&skel);
+    let out = run(&mut cmd);
+    out.assert_code(130, "interrupted cook");
+    assert!(
+        out.stderr_str().contains("cook interrupted"),
+        "{}",
+        out.describe()
+    );
+    assert_same_tree(
+        &before,
+        &listing(&builder),
+        "builder after an interrupted cook",
+    );
+}
