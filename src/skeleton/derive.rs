@@ -259,6 +259,7 @@ pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derive
             prune::relock(&mut skeleton)?;
         }
     }
+    super::urls::check(&skeleton.files, &tree_root)?;
     Ok(Derived {
         skeleton,
         warnings,

@@ -10,6 +10,7 @@ mod manifest;
 mod prune;
 pub mod stubs;
 pub(crate) mod toml;
+mod urls;
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};

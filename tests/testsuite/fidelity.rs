@@ -1039,6 +1039,48 @@ fn no_credential_alias_in_skeleton() {
     assert_no_secrets(&skel, &["alias-arg-SECRET-7"]);
 }
 
+/// A credential inside a dependency URL is part of the package's source identity, so it can
+/// be neither kept nor removed: prepare refuses, names the file, does not echo the secret and
+/// writes nothing. A plain user name (`ssh://git@...`) is no secret.
+#[test]
+fn credentials_in_manifest_urls_are_refused() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            &pkg(
+                "leaky",
+                "private = { git = \"https://deploy:url-token-SECRET-11@git.example/org/private.git\" }\n",
+            ),
+        )
+        .file("src/main.rs", "fn main() {}\n")
+        .no_lockfile()
+        .build();
+    let skel = p.sandbox().join("skel");
+    let out = prebuild(
+        p.root(),
+        ["prepare".as_ref(), "--skeleton".as_ref(), skel.as_os_str()],
+    );
+    out.assert_code(101, "prepare with a token in a git URL");
+    let stderr = out.stderr_str();
+    assert!(
+        stderr.starts_with("error: ")
+            && stderr.contains(&p.path("Cargo.toml").display().to_string())
+            && stderr.contains("https://***@git.example")
+            && !stderr.contains("SECRET"),
+        "{}",
+        out.describe()
+    );
+    assert!(!skel.exists(), "prepare wrote a skeleton after refusing");
+
+    p.edit(
+        "Cargo.toml",
+        "https://deploy:url-token-SECRET-11@git.example",
+        "ssh://git@git.example",
+    );
+    p.prepare(&skel);
+    assert_no_secrets(&skel, &[]);
+}
+
 /// No file named `credentials*` and no byte string `SECRET` anywhere in a skeleton directory.
 fn assert_no_secrets(skel: &Path, secrets: &[&str]) {
     let mut leaks = Vec::new();
