@@ -141,6 +141,19 @@ fn build_dir_source(flags: &Flags, workspace_dir: &Path) -> Result<Option<String
     if std::env::var_os("CARGO_BUILD_BUILD_DIR").is_some_and(|v| !v.is_empty()) {
         return Ok(Some("`CARGO_BUILD_BUILD_DIR`".to_string()));
     }
+    // The per-package build-dir layout, unstable for now, moves every artifact.
+    if let Some(z) = flags
+        .args
+        .manifest
+        .unstable
+        .iter()
+        .find(|z| z.contains("build-dir"))
+    {
+        return Ok(Some(format!("`-Z {z}`")));
+    }
+    if std::env::var_os("CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT").is_some() {
+        return Ok(Some("`CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT`".to_string()));
+    }
     let mut files = Vec::new();
     for arg in &flags.args.manifest.config {
         if arg.contains("build-dir") {
@@ -166,10 +179,11 @@ fn sets_build_dir(path: &Path) -> Result<bool> {
     let config: toml_edit::DocumentMut = text
         .parse()
         .with_context(|| format!("failed to parse config file `{}`", path.display()))?;
-    Ok(config
-        .get("build")
-        .and_then(|build| build.get("build-dir"))
-        .is_some())
+    let build_dir = config.get("build").and_then(|b| b.get("build-dir"));
+    let new_layout = config
+        .get("unstable")
+        .and_then(|u| u.get("build-dir-new-layout"));
+    Ok(build_dir.is_some() || new_layout.is_some())
 }
 
 /// Directories directly in `target_dir`, or one level deeper (`<triple>/<profile>`), that hold
@@ -191,18 +205,34 @@ pub fn profile_dirs(target_dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// Removes the stub artifacts from each profile directory; returns how many entries went.
-pub fn remove(profile_dirs: &[PathBuf], names: &StubNames) -> Result<usize> {
+/// What [`remove`] removed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Removed {
+    /// Entries of every kind.
+    pub entries: usize,
+    /// Of which `.fingerprint/<pkg>-<hash>` unit directories: none after a build that
+    /// compiled stub packages means cargo keeps them somewhere else.
+    pub units: usize,
+}
+
+/// Removes the stub artifacts from each profile directory.
+pub fn remove(profile_dirs: &[PathBuf], names: &StubNames) -> Result<Removed> {
     let mut removed = 0;
+    let mut units = 0;
     for dir in profile_dirs {
-        removed += sweep(&dir.join(".fingerprint"), |n| names.is_unit(n))?;
+        let fingerprints = sweep(&dir.join(".fingerprint"), |n| names.is_unit(n))?;
+        units += fingerprints;
+        removed += fingerprints;
         removed += sweep(&dir.join("build"), |n| names.is_unit(n))?;
         removed += sweep(&dir.join("deps"), |n| names.is_artifact(n))?;
         removed += sweep(&dir.join("examples"), |n| names.is_artifact(n))?;
         removed += sweep(&dir.join("incremental"), |n| names.is_incremental(n))?;
         removed += sweep(dir, |n| names.is_artifact(n))?;
     }
-    Ok(removed)
+    Ok(Removed {
+        entries: removed,
+        units,
+    })
 }
 
 /// Removes the entries of `dir` whose name `matches`; a missing `dir` has none.

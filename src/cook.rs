@@ -380,11 +380,21 @@ fn clean_stub_artifacts(
         Layout::Known(dirs) => {
             let names = StubNames::new(skeleton, &packages, &external)?;
             let removed = crate::clean::remove(&dirs, &names)?;
+            if removed.units == 0 {
+                // The build just compiled the stubs, yet no unit of theirs sits where the
+                // default layout keeps units: cargo lays them out some other way.
+                shell.verbose(
+                    "Cleaning",
+                    "with `cargo clean -p`: no stub unit where cargo's default layout keeps them",
+                );
+                return cargo_clean(options, skeleton, &packages, shell);
+            }
             let dirs: Vec<String> = dirs.iter().map(|d| format!("`{}`", d.display())).collect();
             shell.verbose(
                 "Removed",
                 format!(
-                    "{removed} stub artifacts from {} (without `cargo clean`)",
+                    "{} stub artifacts from {} (without `cargo clean`)",
+                    removed.entries,
                     dirs.join(", ")
                 ),
             );

@@ -375,3 +375,29 @@ fn target_dir_from_the_cargo_home_config() {
         "stub artifacts left in the shared target dir: {left:#?}"
     );
 }
+
+/// cargo's per-package build-dir layout (unstable: `-Z build-dir-new-layout`, or its
+/// `CARGO_UNSTABLE_*` variable) moves every artifact: cook leaves it to `cargo clean -p`.
+#[test]
+fn the_new_build_dir_layout_falls_back_to_cargo_clean() {
+    let p = workspace();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(&builder).unwrap();
+    let mut cmd = prebuild_cmd(&builder);
+    // Stable cargo ignores the variable; cook must not guess either way.
+    cmd.env("CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT", "true")
+        .args(["cook", "--release", "-v", "--skeleton"])
+        .arg(&skel);
+    let out = run(&mut cmd);
+    out.assert_ok("cook with the new build-dir layout asked for");
+    let stderr = out.stderr_str();
+    assert!(
+        stderr.contains("CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT")
+            && stderr.contains("Running `cargo clean --package"),
+        "cook did not fall back to `cargo clean -p`\n{}",
+        out.describe()
+    );
+    assert_no_stub_artifacts(&builder.join("target"));
+}
