@@ -83,6 +83,9 @@ pub enum CookCommand {
     Test,
     /// `cargo doc`
     Doc,
+    /// `cargo zigbuild` (cargo-zigbuild: zig links and compiles C; its settings change every
+    /// fingerprint, so cook with it when the real build uses it)
+    Zigbuild,
 }
 
 impl CookCommand {
@@ -93,6 +96,7 @@ impl CookCommand {
             CookCommand::Clippy => "clippy",
             CookCommand::Test => "test",
             CookCommand::Doc => "doc",
+            CookCommand::Zigbuild => "zigbuild",
         }
     }
 }
@@ -107,9 +111,27 @@ pub struct CookArgs {
     #[arg(long, value_enum, default_value_t, value_name = "COMMAND")]
     pub command: CookCommand,
 
-    /// Only download dependencies (`cargo fetch`), build nothing: a download-only layer
+    /// Same as `--command check` (cargo-chef's spelling)
+    #[arg(long, conflicts_with_all = ["command", "clippy", "zigbuild"])]
+    pub check: bool,
+
+    /// Same as `--command clippy` (cargo-chef's spelling)
+    #[arg(long, conflicts_with_all = ["command", "zigbuild"])]
+    pub clippy: bool,
+
+    /// Same as `--command zigbuild` (cargo-chef's spelling)
     #[arg(long, conflicts_with = "command")]
+    pub zigbuild: bool,
+
+    /// Only download dependencies (`cargo fetch`), build nothing: a download-only layer
+    #[arg(long, conflicts_with_all = ["command", "check", "clippy", "zigbuild"])]
     pub fetch_only: bool,
+
+    /// Lay the skeleton out and stop, leaving it in place for a command of your own. Its files
+    /// stay until the real sources are copied over them; a later cook in this directory
+    /// removes the ones still unchanged
+    #[arg(long, conflicts_with_all = ["fetch_only", "seed"])]
+    pub no_build: bool,
 
     /// Start from the target directory of an earlier cook (e.g. copied from the previous
     /// dependency image): reuse what is still fresh, prune what the graph no longer uses

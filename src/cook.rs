@@ -26,6 +26,8 @@ pub struct CookOptions {
     pub workspace_dir: PathBuf,
     pub command: CookCommand,
     pub fetch_only: bool,
+    /// Lay the skeleton out and leave it there.
+    pub no_build: bool,
     pub flags: Flags,
     /// Target directory of an earlier cook to start from.
     pub seed: Option<PathBuf>,
@@ -37,8 +39,17 @@ impl CookOptions {
         Ok(CookOptions {
             skeleton_dir: crate::fs::absolute(&args.skeleton)?,
             workspace_dir: std::env::current_dir()?,
-            command: args.command,
+            command: if args.check {
+                CookCommand::Check
+            } else if args.clippy {
+                CookCommand::Clippy
+            } else if args.zigbuild {
+                CookCommand::Zigbuild
+            } else {
+                args.command
+            },
             fetch_only: args.fetch_only,
+            no_build: args.no_build,
             flags: Flags::from_args(&args.build, shell)?,
             extra: args.extra.clone(),
             seed: args.seed.as_deref().map(crate::fs::absolute).transpose()?,
@@ -91,6 +102,18 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
         "Laid out",
         format!("{} files in `{}`", laid.files.len(), tree_root.display()),
     );
+    if options.no_build {
+        // The journal stays with the files: a later cook here removes what is unchanged.
+        shell.status(
+            "Finished",
+            format!(
+                "cook --no-build: {} skeleton files laid out in `{}` and left there",
+                laid.files.len(),
+                tree_root.display()
+            ),
+        );
+        return Ok(0);
+    }
 
     let result = seed_and_run(options, &skeleton, shell);
     let interrupted = interrupted.load(Ordering::SeqCst);

@@ -226,6 +226,14 @@ impl Record {
                 ),
             );
         }
+        if cook.command == "zigbuild" && build.command != "zigbuild" {
+            add(
+                "command",
+                "cook ran `cargo zigbuild`, whose linker and C compiler settings change every \
+                 fingerprint; this build is plain cargo: cook with the command you build with"
+                    .to_string(),
+            );
+        }
         if build.dev_targets && !cook.dev_targets {
             add(
                 "dev-dependencies",

@@ -273,3 +273,35 @@ fn ctrl_c_during_cook_removes_what_it_laid_out() {
         "builder after an interrupted cook",
     );
 }
+
+/// `--no-build` lays the skeleton out and leaves it for a command of the user's own; a later
+/// cook in the directory takes those files back.
+#[test]
+fn no_build_leaves_the_skeleton_for_a_later_cook_to_take_back() {
+    let p = app();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(&builder).unwrap();
+    cook(&builder, &skel, &["--no-build"]).assert_ok("cook --no-build");
+    for rel in files_under(&skel.join("tree")) {
+        assert_eq!(
+            fs::read(builder.join(&rel)).ok(),
+            fs::read(skel.join("tree").join(&rel)).ok(),
+            "{rel} is not laid out as in the skeleton"
+        );
+    }
+    assert!(
+        !builder.join("target").exists(),
+        "--no-build built something"
+    );
+    // The user's own command on the laid-out skeleton.
+    cargo(&builder, ["build", "--quiet"]).assert_ok("cargo build on the laid-out skeleton");
+
+    cook(&builder, &skel, &[]).assert_ok("cook after --no-build");
+    assert_eq!(
+        top_level(&builder),
+        ["target".to_string()].into(),
+        "a later cook left skeleton files behind"
+    );
+}

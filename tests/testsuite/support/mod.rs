@@ -66,6 +66,35 @@ pub fn scrub(cmd: &mut Command) -> &mut Command {
     cmd
 }
 
+/// Whether the outside programs a test needs are on `PATH`. Without them the test is skipped
+/// with a note on stderr, so `cargo test` works on a fresh machine; `.ci/run` installs them
+/// and sets `CARGO_PREBUILD_REQUIRE_TOOLS=1`, which turns a missing one into a failure, so CI
+/// can never pass such a test silently.
+pub fn have_tools(programs: &[&str], install: &str) -> bool {
+    let missing: Vec<&str> = programs
+        .iter()
+        .copied()
+        .filter(|p| {
+            // Spawning is the test: some of them exit non-zero on `--version`.
+            Command::new(p)
+                .arg("--version")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_err()
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CARGO_PREBUILD_REQUIRE_TOOLS").is_none(),
+        "{missing:?} not found on PATH ({install})"
+    );
+    eprintln!("note: skipped: {missing:?} not found on PATH ({install}; `.ci/run` does)");
+    false
+}
+
 /// `cargo-prebuild prebuild ...` in `dir`, as cargo spawns subcommands.
 pub fn prebuild_cmd(dir: &Path) -> Command {
     let mut cmd = Command::new(bin_path());
