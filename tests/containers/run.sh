@@ -231,7 +231,8 @@ compiles() {
 }
 not_in_log() { ! log_text "$1" | grep -qE -- "$2"; }
 # skeleton_digest LOG: the digest the planner's `prepare` printed (a line of its own)
-skeleton_digest() { log_text "$1" | grep -oxE 'sha256:[0-9a-f]{64}' | head -1; }
+# BuildKit may shift a space between interleaved stdout and stderr lines: trim before matching.
+skeleton_digest() { log_text "$1" | sed -E 's/^[[:space:]]+//' | grep -oxE 'sha256:[0-9a-f]{64}' | head -1; }
 # same_skeleton LOG_A LOG_B: both planners printed one and the same skeleton digest
 same_skeleton() {
   local a b; a=$(skeleton_digest "$1"); b=$(skeleton_digest "$2")
