@@ -14,8 +14,10 @@ fn credential_url(text: &str) -> Option<String> {
     let mut rest = text;
     while let Some(at) = rest.find("://") {
         let scheme_start = rest[..at]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let scheme = &rest[scheme_start..at];
         let after = &rest[at + 3..];
         let authority_end = after
@@ -90,6 +92,7 @@ mod tests {
             r#"source = "registry+https://github.com/rust-lang/crates.io-index""#,
             r#"description = "mail me@example.com""#,
             r#"homepage = "https://example.com/@user""#,
+            "naïve é://x@y ü:// ://",
         ] {
             assert_eq!(credential_url(plain), None, "{plain}");
         }
