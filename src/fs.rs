@@ -84,3 +84,18 @@ pub fn absolute(path: &Path) -> Result<PathBuf> {
 pub fn canonicalize(path: &Path) -> Result<PathBuf> {
     std::fs::canonicalize(path).with_context(|| format!("failed to resolve `{}`", path.display()))
 }
+
+/// `a/b/../c` -> `a/c`, without touching the filesystem.
+pub fn normalize_lexically(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -110,7 +110,7 @@ pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derive
     // Path dependencies are mostly spelled relative to their dependent: a lexical check first
     // saves resolving symlinks for every one of them.
     let is_masked = |p: &Path| {
-        let lexical = normalize_lexically(p);
+        let lexical = crate::fs::normalize_lexically(p);
         stubbed.contains(&lexical) || std::fs::canonicalize(p).is_ok_and(|p| stubbed.contains(&p))
     };
     let mut resolver = manifest::effective_resolver(&root_manifest);
@@ -381,21 +381,6 @@ fn add_verbatim(
         }
     }
     Ok(())
-}
-
-/// `a/b/../c` -> `a/c`, without touching the filesystem.
-fn normalize_lexically(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn common_ancestor(paths: &[PathBuf]) -> PathBuf {

@@ -54,7 +54,7 @@ pub fn workspace(manifest_path: Option<&Path>) -> Option<Workspace> {
     let excluded: Vec<PathBuf> = match ws_table {
         Some(ws) => strings(ws.get("exclude"))?
             .into_iter()
-            .map(|e| normalize(&root.join(e)))
+            .map(|e| crate::fs::normalize_lexically(&root.join(e)))
             .collect(),
         None => Vec::new(),
     };
@@ -181,21 +181,6 @@ fn matches(pattern: &[u8], name: &[u8]) -> bool {
     }
 }
 
-/// `a/b/../c` -> `a/c`, without touching the filesystem.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 const DEP_TABLES: [(&str, Kind); 5] = [
     ("dependencies", Kind::Normal),
     ("dev-dependencies", Kind::Dev),
@@ -259,7 +244,7 @@ fn guess_package(
             for bin in explicit {
                 let bin_name = toml::as_str(bin.get("name"))?;
                 let path = match toml::as_str(bin.get("path")) {
-                    Some(path) => normalize(&dir.join(path)),
+                    Some(path) => crate::fs::normalize_lexically(&dir.join(path)),
                     None => {
                         let mut candidates = vec![
                             dir.join(format!("src/bin/{bin_name}.rs")),
