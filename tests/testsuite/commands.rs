@@ -1,5 +1,5 @@
-//! Other cargo commands cooked on the same skeleton (`--command check|clippy|test|doc`),
-//! `--fetch-only`, and `--locked`.
+//! Other cargo commands cooked on the same skeleton (`--command check|clippy|test|doc|zigbuild`
+//! and cargo-chef's spellings), `--fetch-only`, and `--locked`.
 
 use std::fs;
 
@@ -172,4 +172,69 @@ fn cook_forwards_message_format_and_quiet() {
         "-q did not silence statuses\n{}",
         out.describe()
     );
+}
+
+/// `cargo zigbuild` (cargo-zigbuild, zig as linker and C compiler; `.ci/run` installs it from
+/// PyPI) changes every fingerprint: a plain cook would be rebuilt whole. Cooked with
+/// `--command zigbuild`, the real `cargo zigbuild` compiles only the local crate.
+#[test]
+fn zigbuild_cook() {
+    if !have_tools(&["cargo-zigbuild"], "pip install cargo-zigbuild") {
+        return;
+    }
+    let host = host_triple();
+    let p = project()
+        .file("Cargo.toml", "[package]\nname = \"zigged\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n")
+        .file(
+            "src/main.rs",
+            "fn main() {\n    println!(\"zigged {}\", itoa::Buffer::new().format(9));\n}\n",
+        )
+        .build();
+    e2e(&p)
+        .command("zigbuild")
+        .flags(&["--release", "--target", &host])
+        .local(&["zigged"])
+        .bin("zigged", "zigged 9")
+        .run();
+}
+
+/// `--check`, `--clippy` and `--zigbuild` are cargo-chef's spellings of `--command`.
+#[test]
+fn cargo_chef_command_spellings() {
+    let p = project()
+        .file("Cargo.toml", "[package]\nname = \"spelled\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n")
+        .file("src/main.rs", "fn main() {}\n")
+        .build();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let builder = p.sandbox().join("builder");
+    fs::create_dir_all(&builder).unwrap();
+    let out = prebuild(
+        &builder,
+        [
+            "cook".as_ref(),
+            "--check".as_ref(),
+            "-v".as_ref(),
+            "--skeleton".as_ref(),
+            skel.as_os_str(),
+        ],
+    );
+    out.assert_ok("cook --check");
+    assert!(
+        out.stderr_str().contains("Running `cargo check"),
+        "{}",
+        out.describe()
+    );
+    let out = prebuild(
+        &builder,
+        [
+            "cook".as_ref(),
+            "--clippy".as_ref(),
+            "--command".as_ref(),
+            "build".as_ref(),
+            "--skeleton".as_ref(),
+            skel.as_os_str(),
+        ],
+    );
+    out.assert_code(2, "cook --clippy --command build");
 }

@@ -2,8 +2,6 @@
 //! copy the real tree under each mtime policy -> the real build compiles no external package,
 //! every local package, and every binary is the real one.
 
-use std::fs;
-
 use crate::support::*;
 
 fn pkg(name: &str, deps: &str) -> String {
@@ -995,69 +993,4 @@ fn all_examples() {
         .exe("example:demo", Expect::Stdout("demo 5".into()))
         .exe("example:other", Expect::Stdout("other example 3".into()))
         .run();
-}
-
-/// `cargo zigbuild` (cargo-zigbuild, zig as linker and C compiler; `.ci/run` installs it from
-/// PyPI) changes every fingerprint: a plain cook would be rebuilt whole. Cooked with
-/// `--command zigbuild`, the real `cargo zigbuild` compiles only the local crate.
-#[test]
-fn zigbuild_cook() {
-    if !have_tools(&["cargo-zigbuild"], "pip install cargo-zigbuild") {
-        return;
-    }
-    let host = host_triple();
-    let p = project()
-        .file("Cargo.toml", &pkg("zigged", "itoa = \"1\"\n"))
-        .file(
-            "src/main.rs",
-            "fn main() {\n    println!(\"zigged {}\", itoa::Buffer::new().format(9));\n}\n",
-        )
-        .build();
-    e2e(&p)
-        .command("zigbuild")
-        .flags(&["--release", "--target", &host])
-        .local(&["zigged"])
-        .bin("zigged", "zigged 9")
-        .run();
-}
-
-/// `--check`, `--clippy` and `--zigbuild` are cargo-chef's spellings of `--command`.
-#[test]
-fn cargo_chef_command_spellings() {
-    let p = project()
-        .file("Cargo.toml", &pkg("spelled", "itoa = \"1\"\n"))
-        .file("src/main.rs", "fn main() {}\n")
-        .build();
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
-    let out = prebuild(
-        &builder,
-        [
-            "cook".as_ref(),
-            "--check".as_ref(),
-            "-v".as_ref(),
-            "--skeleton".as_ref(),
-            skel.as_os_str(),
-        ],
-    );
-    out.assert_ok("cook --check");
-    assert!(
-        out.stderr_str().contains("Running `cargo check"),
-        "{}",
-        out.describe()
-    );
-    let out = prebuild(
-        &builder,
-        [
-            "cook".as_ref(),
-            "--clippy".as_ref(),
-            "--command".as_ref(),
-            "build".as_ref(),
-            "--skeleton".as_ref(),
-            skel.as_os_str(),
-        ],
-    );
-    out.assert_code(2, "cook --clippy --command build");
 }
