@@ -87,10 +87,7 @@ const REAL_OUTPUT: &str = "real demo on unix 7";
 /// prepare, then cook with `flags` (and `-v`) in a fresh builder; returns the builder and
 /// cook's output.
 fn cook(p: &Project, flags: &[&str]) -> (PathBuf, Output) {
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
+    let (skel, builder) = p.skeleton_and_builder();
     let mut cmd = prebuild_cmd(&builder);
     cmd.arg("cook")
         .arg("--skeleton")
@@ -339,10 +336,7 @@ fn target_dir_from_the_cargo_home_config() {
         ),
     )
     .unwrap();
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
+    let (skel, builder) = p.skeleton_and_builder();
     let mut cmd = prebuild_cmd(&builder);
     cmd.env("CARGO_HOME", &home)
         .args(["cook", "--offline", "-v", "--skeleton"])
@@ -381,10 +375,7 @@ fn target_dir_from_the_cargo_home_config() {
 #[test]
 fn the_new_build_dir_layout_falls_back_to_cargo_clean() {
     let p = workspace();
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
+    let (skel, builder) = p.skeleton_and_builder();
     let mut cmd = prebuild_cmd(&builder);
     // Stable cargo ignores the variable; cook must not guess either way.
     cmd.env("CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT", "true")

@@ -146,10 +146,7 @@ fn cook_forwards_message_format_and_quiet() {
         )
         .file("src/main.rs", "fn main() {}\n")
         .build();
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
+    let (skel, builder) = p.skeleton_and_builder();
     let mut cook = prebuild_cmd(&builder);
     cook.arg("cook")
         .arg("--skeleton")
@@ -205,10 +202,7 @@ fn cargo_chef_command_spellings() {
         .file("Cargo.toml", "[package]\nname = \"spelled\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n")
         .file("src/main.rs", "fn main() {}\n")
         .build();
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
+    let (skel, builder) = p.skeleton_and_builder();
     let out = prebuild(
         &builder,
         [

@@ -68,10 +68,7 @@ fn cook_refuses_to_overwrite_real_sources() {
 #[test]
 fn cook_refuses_to_overwrite_a_modified_manifest() {
     let p = app();
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
+    let (skel, builder) = p.skeleton_and_builder();
     let manifest = format!("{}\n# my local edit\n", p.read("Cargo.toml"));
     fs::write(builder.join("Cargo.toml"), &manifest).unwrap();
     let before = listing(&builder);
@@ -157,10 +154,7 @@ fn stub_binaries_identify_themselves_and_fail() {
 #[test]
 fn binaries_left_by_cook_are_marked_stubs() {
     let p = app();
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
+    let (skel, builder) = p.skeleton_and_builder();
     cook(&builder, &skel, &[]).assert_ok("cook");
     for entry in fs::read_dir(builder.join("target/debug")).unwrap() {
         let exe = entry.unwrap().path();
@@ -200,10 +194,7 @@ fn fake_cargo(dir: &Path, body: &str) -> std::path::PathBuf {
 #[test]
 fn the_next_cook_removes_what_a_killed_cook_left() {
     let p = app();
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
+    let (skel, builder) = p.skeleton_and_builder();
     // The user's own file, identical to one the skeleton lays out: cook never wrote it.
     fs::copy(skel.join("tree/Cargo.lock"), builder.join("Cargo.lock")).unwrap();
     fs::write(builder.join("notes.txt"), "mine\n").unwrap();
@@ -247,10 +238,7 @@ fn the_next_cook_removes_what_a_killed_cook_left() {
 #[test]
 fn ctrl_c_during_cook_removes_what_it_laid_out() {
     let p = app();
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
+    let (skel, builder) = p.skeleton_and_builder();
     fs::write(builder.join("notes.txt"), "mine\n").unwrap();
     let before = listing(&builder);
 
@@ -279,10 +267,7 @@ fn ctrl_c_during_cook_removes_what_it_laid_out() {
 #[test]
 fn no_build_leaves_the_skeleton_for_a_later_cook_to_take_back() {
     let p = app();
-    let skel = p.sandbox().join("skel");
-    p.prepare(&skel);
-    let builder = p.sandbox().join("builder");
-    fs::create_dir_all(&builder).unwrap();
+    let (skel, builder) = p.skeleton_and_builder();
     cook(&builder, &skel, &["--no-build"]).assert_ok("cook --no-build");
     for rel in files_under(&skel.join("tree")) {
         assert_eq!(

@@ -317,6 +317,16 @@ impl Project {
         }
     }
 
+    /// `prepare` into `<sandbox>/skel`, and an empty `<sandbox>/builder` to cook in: how most
+    /// cook tests start.
+    pub fn skeleton_and_builder(&self) -> (PathBuf, PathBuf) {
+        let skel = self.sandbox().join("skel");
+        self.prepare(&skel);
+        let builder = self.sandbox().join("builder");
+        fs::create_dir_all(&builder).unwrap();
+        (skel, builder)
+    }
+
     /// `prepare --skeleton <skel>` in the planner; returns the digest line.
     pub fn prepare(&self, skel: &Path) -> String {
         let out = prebuild(
