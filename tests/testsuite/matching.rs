@@ -442,6 +442,26 @@ fn target_mismatch() {
     });
 }
 
+/// Cooked with `cargo zigbuild` (zig's linker and C compiler settings change every
+/// fingerprint), built with plain cargo.
+#[test]
+fn zigbuild_cook_plain_build_mismatch() {
+    if !have_tools(&["cargo-zigbuild"], "pip install cargo-zigbuild") {
+        return;
+    }
+    let host = host_triple();
+    run_case(Case {
+        name: "zigbuild",
+        cook_flags: &["--zigbuild", "--target", &host],
+        build_flags: &["--target", &host],
+        build_env: Env::default(),
+        real_files: &[],
+        phrases: &["cook ran `cargo zigbuild`"],
+        must_recompile: &["itoa", "smallvec"],
+        json: false,
+    });
+}
+
 #[test]
 fn rustflags_env_mismatch() {
     run_case(Case {
