@@ -1,6 +1,6 @@
 //! Removing the stub packages' artifacts after cook without running cargo: the entries
-//! `cargo clean -p` would delete, matched by exact name in every profile directory of a target
-//! directory laid out as cargo lays it out by default. Any other layout is left to
+//! `cargo clean -p` would delete, matched by exact name in the build's profile directories of a
+//! target directory laid out as cargo lays it out by default. Any other layout is left to
 //! `cargo clean -p`, which knows it.
 
 use std::collections::BTreeSet;
@@ -125,14 +125,33 @@ pub fn layout(target_dir: Option<&Path>, flags: &Flags, workspace_dir: &Path) ->
         }
         Err(err) => return Ok(Layout::Unknown(format!("{err:#}"))),
     }
-    let dirs = profile_dirs(target_dir)?;
+    // Only this build's profile, as `cargo clean -p` would: the host's directory and each
+    // target triple's. Other profiles of a reused target dir keep their local artifacts.
+    let profile = profile_dir_name(flags);
+    let mut dirs = profile_dirs(target_dir)?;
+    dirs.retain(|d| d.file_name().is_some_and(|n| n == profile.as_str()));
     if dirs.is_empty() {
         return Ok(Layout::Unknown(format!(
-            "no profile directory with `.fingerprint` in `{}`",
+            "no `{profile}` profile directory with `.fingerprint` in `{}`",
             target_dir.display()
         )));
     }
     Ok(Layout::Known(dirs))
+}
+
+/// The directory cargo names after the profile the flags select.
+fn profile_dir_name(flags: &Flags) -> String {
+    let compile = &flags.args.compile;
+    let profile = if compile.release {
+        "release"
+    } else {
+        compile.profile.as_deref().unwrap_or("dev")
+    };
+    match profile {
+        "dev" | "test" => "debug".to_string(),
+        "release" | "bench" => "release".to_string(),
+        custom => custom.to_string(),
+    }
 }
 
 /// Where `build.build-dir` is configured, if it is: the environment, a `--config` argument
@@ -187,7 +206,7 @@ fn sets_build_dir(path: &Path) -> Result<bool> {
 }
 
 /// Directories directly in `target_dir`, or one level deeper (`<triple>/<profile>`), that hold
-/// a `.fingerprint` directory: every profile directory cargo built into.
+/// a `.fingerprint` directory: every profile directory cargo has built into.
 pub fn profile_dirs(target_dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for dir in subdirs(target_dir)? {

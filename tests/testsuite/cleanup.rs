@@ -392,3 +392,30 @@ fn the_new_build_dir_layout_falls_back_to_cargo_clean() {
     );
     assert_no_stub_artifacts(&builder.join("target"));
 }
+
+/// Like `cargo clean -p`, cook sweeps only the profile it built: a reused target dir (a cache
+/// mount) keeps the local crates' artifacts of its other profiles.
+#[test]
+fn other_profiles_keep_their_artifacts() {
+    let p = workspace();
+    let builder = p.sandbox().join("builder");
+    let kept = [
+        "target/debug/.fingerprint/demo-app-0123456789abcdef/lib-demo_core",
+        "target/debug/deps/libdemo_core-0123456789abcdef.rlib",
+    ];
+    for rel in kept {
+        let path = builder.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, "a real artifact of an earlier debug build\n").unwrap();
+    }
+    let (builder, out) = cook(&p, &["--release"]);
+    assert_cleaned_directly(&out);
+    assert_no_stub_artifacts(&builder.join("target/release"));
+    for rel in kept {
+        assert!(
+            builder.join(rel).is_file(),
+            "cook --release removed `{rel}` of the debug profile\n{}",
+            out.describe()
+        );
+    }
+}
