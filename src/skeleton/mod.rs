@@ -149,14 +149,9 @@ impl Skeleton {
         Ok(json)
     }
 
-    /// Writes the skeleton to `dir`, replacing an earlier skeleton there. The new skeleton is
-    /// written beside `dir` and renamed into place, so `dir` never holds a half-written one.
-    pub fn write(&self, dir: &Path) -> Result<()> {
-        self.stage(dir)?.commit()
-    }
-
-    /// Writes the skeleton beside `dir`, ready to be renamed into place by `commit`. Dropping
-    /// the result instead removes what was written.
+    /// Writes the skeleton beside `dir`, ready to replace an earlier skeleton there by
+    /// [`Staged::commit`] (a rename, so `dir` never holds a half-written one). Dropping the
+    /// result instead removes what was written.
     pub fn stage(&self, dir: &Path) -> Result<Staged> {
         let dir = crate::fs::absolute(dir)?;
         check_replaceable(&dir)?;
