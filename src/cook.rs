@@ -115,7 +115,12 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
         return Ok(0);
     }
 
-    let result = seed_and_run(options, &skeleton, shell);
+    // A Ctrl-C while laying out reached no cargo yet: do not start one.
+    let result = if interrupted.load(Ordering::SeqCst) {
+        Ok((130, None))
+    } else {
+        seed_and_run(options, &skeleton, shell)
+    };
     let interrupted = interrupted.load(Ordering::SeqCst);
     let cleaned = if options.fetch_only || interrupted {
         Ok(())
