@@ -58,12 +58,24 @@ impl Shell {
     }
 
     fn print(&self, status: &str, style: Style, justified: bool, message: &str) {
-        let mut err = AutoStream::new(std::io::stderr(), self.color).lock();
-        // Failing to write to stderr leaves nothing better to report to.
-        let _ = if justified {
-            writeln!(err, "{style}{status:>12}{style:#} {message}")
+        let line = if justified {
+            format!("{style}{status:>12}{style:#} {message}\n")
         } else {
-            writeln!(err, "{style}{status}{style:#} {message}")
+            format!("{style}{status}{style:#} {message}\n")
+        };
+        self.write(&line);
+    }
+
+    /// Writes `text` to stderr. Uncoloured, it goes out in one write: a log that merges stdout
+    /// and stderr (a Docker build's) then never splits a line around the digest on stdout.
+    fn write(&self, text: &str) {
+        let stream = AutoStream::new(std::io::stderr(), self.color);
+        // Failing to write to stderr leaves nothing better to report to.
+        let _ = if stream.current_choice() == anstream::ColorChoice::Never {
+            let plain = anstream::adapter::strip_str(text).to_string();
+            std::io::stderr().lock().write_all(plain.as_bytes())
+        } else {
+            stream.lock().write_all(text.as_bytes())
         };
     }
 
@@ -103,11 +115,11 @@ impl Shell {
         self.print("error:", RED, false, &err.to_string());
         let mut causes = err.chain().skip(1).peekable();
         if causes.peek().is_some() {
-            let mut out = AutoStream::new(std::io::stderr(), self.color).lock();
-            let _ = writeln!(out, "\nCaused by:");
+            let mut text = String::from("\nCaused by:\n");
             for cause in causes {
-                let _ = writeln!(out, "  {cause}");
+                text.push_str(&format!("  {cause}\n"));
             }
+            self.write(&text);
         }
     }
 
