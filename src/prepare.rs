@@ -45,9 +45,11 @@ struct Speculation {
 fn speculate(options: &PrepareOptions, output: Option<&Path>) -> Option<Speculation> {
     let guessed = workspace::guess(options.manifest_path.as_deref())?;
     let derived = skeleton::derive_from(guessed.clone(), options).ok()?;
+    // The staging directory goes beside the destination: inside the workspace, a `members`
+    // glob could match it while `cargo metadata` reads the workspace. Staged after it, then.
     let staged = match output {
-        Some(dir) => Some(derived.skeleton.stage(dir).ok()?),
-        None => None,
+        Some(dir) if outside(dir, &guessed.root) => Some(derived.skeleton.stage(dir).ok()?),
+        _ => None,
     };
     Some(Speculation {
         guessed,
@@ -74,7 +76,12 @@ fn derive_and_stage(
         match guess.map(|g| g.join()) {
             Some(Ok(Some(spec))) if spec.guessed == ws => {
                 shell.verbose("Guessed", "the workspace model from the manifests: used");
-                return Ok((spec.derived, spec.staged));
+                let staged = match (spec.staged, output) {
+                    (Some(staged), _) => Some(staged),
+                    (None, Some(dir)) => Some(spec.derived.skeleton.stage(dir)?),
+                    (None, None) => None,
+                };
+                return Ok((spec.derived, staged));
             }
             Some(Ok(Some(_))) => {
                 shell.verbose("Guessed", "a workspace model unlike cargo's: discarded");
@@ -85,6 +92,18 @@ fn derive_and_stage(
         let staged = output.map(|dir| derived.skeleton.stage(dir)).transpose()?;
         Ok((derived, staged))
     })
+}
+
+/// Whether `dir` lies outside `root` (both resolved through symlinks as far as they exist).
+/// In doubt, it does not.
+fn outside(dir: &Path, root: &Path) -> bool {
+    let existing = dir.ancestors().find(|a| a.exists());
+    let Some(Ok(base)) = existing.map(std::fs::canonicalize) else {
+        return false;
+    };
+    let rest = existing.and_then(|e| dir.strip_prefix(e).ok());
+    let resolved = rest.map_or(base.clone(), |r| base.join(r));
+    !resolved.starts_with(root)
 }
 
 pub fn prepare(args: &PrepareArgs, shell: &Shell) -> Result<()> {

@@ -74,6 +74,32 @@ fn prepare_is_independent_of_path_mtimes_and_umask() {
     );
 }
 
+/// DIR at the workspace root, where a `members = ["*"]` glob matches every directory (the
+/// skeleton's own is excluded): prepare's staging directory must not be there while
+/// `cargo metadata` reads the workspace, or cargo takes it for a member without a manifest.
+#[test]
+fn prepare_next_to_a_members_glob() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"*\"]\nexclude = [\"skel\"]\nresolver = \"2\"\n",
+        )
+        .file(
+            "a/Cargo.toml",
+            "[package]\nname = \"a\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .file("a/src/lib.rs", "pub fn a() {}\n")
+        .build();
+    let digest = p.prepare(&p.sandbox().join("skel-out"));
+    for run in 1..=3 {
+        assert_eq!(
+            p.prepare(&p.path("skel")),
+            digest,
+            "prepare {run} into `skel`"
+        );
+    }
+}
+
 /// DIR inside the workspace: the second prepare must not read the first one's output.
 #[test]
 fn prepare_inside_the_workspace_ignores_its_own_output() {
