@@ -7,11 +7,6 @@ use walkdir::WalkDir;
 
 use crate::support::*;
 
-const FAST: [MtimePolicy; 2] = [
-    MtimePolicy::PreserveOlder,
-    MtimePolicy::RestampCookedThenCopy,
-];
-
 fn dev_targets() -> Project {
     project().fixture("dev-targets").build()
 }
@@ -21,7 +16,7 @@ fn cook_check() {
     let p = dev_targets();
     e2e(&p)
         .command("check")
-        .policies(&FAST)
+        .policies(&FAST_POLICIES)
         .local(&["devlib"])
         .no_executables()
         .run();
@@ -32,7 +27,7 @@ fn cook_clippy() {
     let p = dev_targets();
     e2e(&p)
         .command("clippy")
-        .policies(&FAST)
+        .policies(&FAST_POLICIES)
         .local(&["devlib"])
         .no_executables()
         .run();
@@ -43,7 +38,7 @@ fn cook_doc() {
     let p = dev_targets();
     e2e(&p)
         .command("doc")
-        .policies(&FAST)
+        .policies(&FAST_POLICIES)
         .local(&["devlib"])
         .no_executables()
         .run();
@@ -55,7 +50,7 @@ fn cook_test_no_run() {
     let p = dev_targets();
     e2e(&p)
         .command("test")
-        .policies(&FAST)
+        .policies(&FAST_POLICIES)
         .local(&["devlib"])
         .bin("devtool", "devtool sees 10")
         .tests("lib-test:devlib", &["tests::real_unit_test"])
@@ -130,7 +125,7 @@ fn cook_locked_with_local_crate_named_like_a_registry_crate() {
     rm_rf(&p.path("target"));
     e2e(&p)
         .flags(&["--locked"])
-        .policies(&FAST)
+        .policies(&FAST_POLICIES)
         .local(&["app", "itoa"])
         .bin("app", "local itoa and 1")
         .run();

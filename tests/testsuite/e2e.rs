@@ -211,10 +211,7 @@ fn virtual_workspace_locked_release() {
     let p = virtual_workspace();
     e2e(&p)
         .flags(&["--locked", "--release"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["base", "util", "cli"])
         .bin("cli", "cli: util(base(7)) base(8)")
         .run();
@@ -379,10 +376,7 @@ fn dev_deps_tests() {
     let p = dev_targets();
     e2e(&p)
         .flags(&["--tests"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["devlib"])
         // integration tests get the package's binaries built (CARGO_BIN_EXE_*)
         .bin("devtool", "devtool sees 10")
@@ -397,10 +391,7 @@ fn dev_deps_one_example() {
     let p = dev_targets();
     e2e(&p)
         .flags(&["--example", "demo"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["devlib"])
         .exe("example:demo", Expect::Stdout("demo 5".into()))
         .run();
@@ -455,10 +446,7 @@ fn required_features_enabled() {
 fn required_features_disabled() {
     let p = required_features();
     e2e(&p)
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["reqfeat"])
         .bin("plain", "plain 1")
         .run();
@@ -533,10 +521,7 @@ fn optional_deps_no_default_features() {
     let p = optional_deps();
     e2e(&p)
         .flags(&["--no-default-features"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["opts"])
         .bin("opts", "no numbers")
         .run();
@@ -547,10 +532,7 @@ fn optional_deps_all_features() {
     let p = optional_deps();
     e2e(&p)
         .flags(&["--all-features"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["opts"])
         .bin("opts", "numbers 12 either-std smallvec-write sv")
         .run();
@@ -821,10 +803,7 @@ fn relative_target_dir_and_config() {
         .build();
     e2e(&p)
         .flags(&["--target-dir", "out", "--config", "profile.dev.opt-level=1"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["cfgd"])
         .bin("cfgd", "cfgd 8")
         .run();
@@ -926,10 +905,7 @@ fn workspace_with_exclude_flag() {
     let p = differing_features();
     e2e(&p)
         .flags(&["--workspace", "--exclude", "tool"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["app"])
         .bin("app", "found at 2")
         .run();
@@ -940,10 +916,7 @@ fn one_bin_of_several() {
     let p = several_bins_project();
     e2e(&p)
         .flags(&["--bin", "two", "--timings"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["multi"])
         .bin("two", "bin two 2")
         .run();
@@ -954,10 +927,7 @@ fn bins_frozen_one_job_quiet() {
     let p = several_bins_project();
     e2e(&p)
         .flags(&["--bins", "--frozen", "-j", "1", "-q"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["multi"])
         .bin("multi", "multi main 0")
         .bin("one", "bin one 1")
@@ -972,10 +942,7 @@ fn lib_only() {
     let p = lib_and_bin();
     e2e(&p)
         .flags(&["--lib", "-v", "--color", "never"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["mixed"])
         .run();
 }
@@ -985,10 +952,7 @@ fn all_examples() {
     let p = dev_targets();
     e2e(&p)
         .flags(&["--examples"])
-        .policies(&[
-            MtimePolicy::PreserveOlder,
-            MtimePolicy::RestampCookedThenCopy,
-        ])
+        .policies(&FAST_POLICIES)
         .local(&["devlib"])
         .exe("example:demo", Expect::Stdout("demo 5".into()))
         .exe("example:other", Expect::Stdout("other example 3".into()))

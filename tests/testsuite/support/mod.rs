@@ -379,6 +379,13 @@ pub const ALL_POLICIES: [MtimePolicy; 4] = [
     MtimePolicy::RestampCookedThenCopy,
 ];
 
+/// The two policies that catch most mtime mistakes (sources older than the cook; a cooked
+/// layer re-stamped to now), for tests whose subject is not mtimes.
+pub const FAST_POLICIES: [MtimePolicy; 2] = [
+    MtimePolicy::PreserveOlder,
+    MtimePolicy::RestampCookedThenCopy,
+];
+
 /// Copies `src` into `dst` (created), skipping top-level entries named in `exclude`, setting
 /// each file's mtime by `policy` (directories are created fresh). File modes are copied.
 pub fn copy_tree(src: &Path, dst: &Path, policy: MtimePolicy, exclude: &[&str]) {
