@@ -25,6 +25,7 @@ pub use config::{
 };
 pub use derive::{derive, derive_from, Derived, PrepareOptions};
 pub use lockfile::MASKED_VERSION;
+pub use manifest::DEP_TABLES;
 
 /// Name of the index file at the top of a skeleton directory.
 pub const INDEX_FILE: &str = "cargo-prebuild.json";

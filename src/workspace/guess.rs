@@ -181,21 +181,6 @@ fn matches(pattern: &[u8], name: &[u8]) -> bool {
     }
 }
 
-const DEP_TABLES: [(&str, Kind); 5] = [
-    ("dependencies", Kind::Normal),
-    ("dev-dependencies", Kind::Dev),
-    ("dev_dependencies", Kind::Dev),
-    ("build-dependencies", Kind::Build),
-    ("build_dependencies", Kind::Build),
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Normal,
-    Dev,
-    Build,
-}
-
 fn guess_package(
     doc: &Table,
     dir: &Path,
@@ -308,7 +293,7 @@ fn guess_package(
         }
     }
     for table in tables {
-        for (key, kind) in DEP_TABLES {
+        for key in crate::skeleton::DEP_TABLES {
             let Some(deps) = toml::table(table, key) else {
                 continue;
             };
@@ -330,8 +315,8 @@ fn guess_package(
                 if let Some(path) = spec.and_then(|s| toml::as_str(s.get("path"))) {
                     path_deps.insert(std::fs::canonicalize(base.join(path)).ok()?);
                 }
-                has_dev_deps |= kind == Kind::Dev;
-                has_build_deps |= kind == Kind::Build;
+                has_dev_deps |= key.starts_with("dev");
+                has_build_deps |= key.starts_with("build");
             }
         }
     }
