@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::flags::Flags;
-use crate::skeleton::stubs::StubTarget;
 use crate::skeleton::{Skeleton, StubPackage};
 
 /// Library file extensions cargo gives a `lib` prefix (`libfoo-<hash>.rlib`, `libfoo.so`).
@@ -40,18 +39,13 @@ impl StubNames {
         let mut names = StubNames::default();
         for pkg in packages {
             names.packages.insert(pkg.name.clone());
-            if let Some(lib) = lib_crate_name(skeleton, pkg)? {
+            let targets = stub_target_names(skeleton, pkg)?;
+            if let Some(lib) = targets.lib {
                 names.crates.insert(lib);
             }
-            for target in [
-                StubTarget::Bin,
-                StubTarget::Example,
-                StubTarget::Test,
-                StubTarget::Bench,
-            ] {
-                let name = target.name(&pkg.name);
+            for (name, uplifted) in targets.others {
                 names.crates.insert(crate_name(&name));
-                if matches!(target, StubTarget::Bin | StubTarget::Example) {
+                if uplifted {
                     names.uplifted.insert(name);
                 }
             }
@@ -320,9 +314,17 @@ fn crate_name(target: &str) -> String {
     target.replace('-', "_")
 }
 
-/// The lib crate name of a stub package, from its manifest in the skeleton: `[lib] name`, or
-/// the package name. `None` when the manifest has no `[lib]` (autolib is off in stubs).
-fn lib_crate_name(skeleton: &Skeleton, pkg: &StubPackage) -> Result<Option<String>> {
+/// The target names of a stub package, from its manifest in the skeleton.
+#[derive(Debug, Default)]
+struct StubTargetNames {
+    /// `[lib] name`, or the package's crate name; `None` without `[lib]` (autolib is off).
+    lib: Option<String>,
+    /// Bin, example, test and bench names, each with whether cargo uplifts it (bins and
+    /// examples keep their `-` there).
+    others: Vec<(String, bool)>,
+}
+
+fn stub_target_names(skeleton: &Skeleton, pkg: &StubPackage) -> Result<StubTargetNames> {
     let path = if pkg.path == "." {
         "Cargo.toml".to_string()
     } else {
@@ -330,18 +332,38 @@ fn lib_crate_name(skeleton: &Skeleton, pkg: &StubPackage) -> Result<Option<Strin
     };
     let default = crate_name(&pkg.name);
     let Some(file) = skeleton.files.get(&path) else {
-        return Ok(Some(default));
+        return Ok(StubTargetNames {
+            lib: Some(default),
+            others: Vec::new(),
+        });
     };
     let text = std::str::from_utf8(&file.contents)
         .with_context(|| format!("manifest `{path}` in the skeleton is not UTF-8"))?;
     let manifest: toml_edit::DocumentMut = text
         .parse()
         .with_context(|| format!("failed to parse manifest `{path}` in the skeleton"))?;
-    Ok(manifest.get("lib").map(|lib| {
+    let lib = manifest.get("lib").map(|lib| {
         lib.get("name")
             .and_then(|n| n.as_str())
             .map_or(default, crate_name)
-    }))
+    });
+    let mut others = Vec::new();
+    for (table, uplifted) in [
+        ("bin", true),
+        ("example", true),
+        ("test", false),
+        ("bench", false),
+    ] {
+        let Some(list) = manifest.get(table).and_then(|t| t.as_array_of_tables()) else {
+            continue;
+        };
+        for target in list.iter() {
+            if let Some(name) = target.get("name").and_then(|n| n.as_str()) {
+                others.push((name.to_string(), uplifted));
+            }
+        }
+    }
+    Ok(StubTargetNames { lib, others })
 }
 
 #[cfg(test)]
@@ -353,11 +375,15 @@ mod tests {
         for pkg in ["c", "cfg", "my-app"] {
             names.packages.insert(pkg.to_string());
             names.crates.insert(crate_name(pkg));
-            for target in [StubTarget::Bin, StubTarget::Example, StubTarget::Test] {
-                names.crates.insert(crate_name(&target.name(pkg)));
+            for suffix in ["", "-example", "-test"] {
+                names
+                    .crates
+                    .insert(crate_name(&format!("{pkg}-prebuild-stub{suffix}")));
             }
-            names.uplifted.insert(StubTarget::Bin.name(pkg));
-            names.uplifted.insert(StubTarget::Example.name(pkg));
+            names.uplifted.insert(format!("{pkg}-prebuild-stub"));
+            names
+                .uplifted
+                .insert(format!("{pkg}-prebuild-stub-example"));
         }
         names
     }

@@ -20,13 +20,10 @@ pub struct Package {
     /// Directory holding `Cargo.toml` (absolute, symlinks resolved).
     pub dir: PathBuf,
     pub manifest_path: PathBuf,
-    pub lib: Option<LibKind>,
-    pub has_bins: bool,
-    /// Names of the bin targets (for `prepare --bin`).
-    pub bins: Vec<String>,
+    /// Every lib, bin, example, test and bench target, sorted.
+    pub targets: Vec<Target>,
     pub has_build_script: bool,
     pub has_build_deps: bool,
-    pub has_dev_deps: bool,
     pub links: Option<String>,
     /// Package names of every declared dependency (all kinds and platforms).
     pub dep_names: Vec<String>,
@@ -36,11 +33,79 @@ pub struct Package {
     pub workspace_root: PathBuf,
 }
 
-/// The library target's crate types, as cargo resolved them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LibKind {
-    ProcMacro,
-    CrateTypes(Vec<String>),
+/// The kinds of target a stub can stand for (build scripts are handled apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Lib,
+    Bin,
+    Example,
+    Test,
+    Bench,
+}
+
+impl Kind {
+    /// cargo's defaults for the `test`, `doctest` and `doc` flags of a target of this kind.
+    pub fn default_flags(self) -> (bool, bool, bool) {
+        match self {
+            Kind::Lib => (true, true, true),
+            Kind::Bin => (true, false, true),
+            Kind::Test => (true, false, false),
+            Kind::Example | Kind::Bench => (false, false, false),
+        }
+    }
+
+    /// cargo's default for the `bench` flag (absent from `cargo metadata`).
+    pub fn default_bench(self) -> bool {
+        matches!(self, Kind::Lib | Kind::Bin | Kind::Bench)
+    }
+
+    /// The manifest table that declares targets of this kind.
+    pub fn table(self) -> &'static str {
+        match self {
+            Kind::Lib => "lib",
+            Kind::Bin => "bin",
+            Kind::Example => "example",
+            Kind::Test => "test",
+            Kind::Bench => "bench",
+        }
+    }
+}
+
+/// One target of a local package, with what decides which units cargo builds for it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Target {
+    pub kind: Kind,
+    pub name: String,
+    /// Sorted; `["proc-macro"]` for a proc-macro lib.
+    pub crate_types: Vec<String>,
+    /// Sorted and free of duplicates: only the set matters to cargo.
+    pub required_features: Vec<String>,
+    pub test: bool,
+    pub doctest: bool,
+    pub doc: bool,
+}
+
+impl Package {
+    pub fn lib(&self) -> Option<&Target> {
+        self.targets.iter().find(|t| t.kind == Kind::Lib)
+    }
+
+    /// Names of the bin targets (for `prepare --bin`).
+    pub fn bins(&self) -> impl Iterator<Item = &str> {
+        self.targets
+            .iter()
+            .filter(|t| t.kind == Kind::Bin)
+            .map(|t| t.name.as_str())
+    }
+}
+
+/// A sorted list without duplicates, as the model keeps its lists.
+pub fn sorted<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    items
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,17 +150,6 @@ impl Workspace {
                 .parent()
                 .map(Path::to_path_buf)
                 .with_context(|| format!("manifest `{}` has no parent", manifest_path.display()))?;
-            let lib = pkg
-                .targets
-                .iter()
-                .find(|t| t.is_lib() || t.is_proc_macro() || is_lib_like(&t.kind));
-            let lib = lib.map(|t| {
-                if t.is_proc_macro() {
-                    LibKind::ProcMacro
-                } else {
-                    LibKind::CrateTypes(t.crate_types.iter().map(|c| c.to_string()).collect())
-                }
-            });
             let has_kind = |k: TargetKind| pkg.targets.iter().any(|t| t.kind.contains(&k));
             let deps_of = |kind: DependencyKind| pkg.dependencies.iter().any(|d| d.kind == kind);
             let mut path_deps = BTreeSet::new();
@@ -116,19 +170,9 @@ impl Workspace {
                     version: pkg.version.to_string(),
                     dir: dir.clone(),
                     manifest_path,
-                    lib,
-                    has_bins: has_kind(TargetKind::Bin),
-                    bins: pkg
-                        .targets
-                        .iter()
-                        .filter(|t| t.is_bin())
-                        .map(|t| t.name.clone())
-                        .collect::<BTreeSet<_>>()
-                        .into_iter()
-                        .collect(),
+                    targets: sorted(pkg.targets.iter().filter_map(target)),
                     has_build_script: has_kind(TargetKind::CustomBuild),
                     has_build_deps: deps_of(DependencyKind::Build),
-                    has_dev_deps: deps_of(DependencyKind::Development),
                     links: pkg.links.clone(),
                     path_deps: path_deps.into_iter().collect(),
                     dep_names: pkg
@@ -200,7 +244,7 @@ impl Workspace {
             let dir = self.members.iter().find(|d| {
                 self.packages
                     .get(*d)
-                    .is_some_and(|p| p.bins.iter().any(|b| b == bin))
+                    .is_some_and(|p| p.bins().any(|b| b == bin))
             });
             match dir {
                 Some(dir) => selected.insert(dir.clone()),
@@ -285,6 +329,32 @@ impl Canonical {
         }
         Ok(out)
     }
+}
+
+/// The model of a target from `cargo metadata`; `None` for build scripts.
+fn target(t: &cargo_metadata::Target) -> Option<Target> {
+    let kind = if t.is_bin() {
+        Kind::Bin
+    } else if t.is_example() {
+        Kind::Example
+    } else if t.is_test() {
+        Kind::Test
+    } else if t.is_bench() {
+        Kind::Bench
+    } else if is_lib_like(&t.kind) {
+        Kind::Lib
+    } else {
+        return None;
+    };
+    Some(Target {
+        kind,
+        name: t.name.clone(),
+        crate_types: sorted(t.crate_types.iter().map(|c| c.to_string())),
+        required_features: sorted(t.required_features.iter().cloned()),
+        test: t.test,
+        doctest: t.doctest,
+        doc: t.doc,
+    })
 }
 
 fn is_lib_like(kinds: &[TargetKind]) -> bool {

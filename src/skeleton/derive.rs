@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::stubs::StubTarget;
+use super::stubs::{self, Stub};
 use super::toml::{self, Node, Table};
 use super::{config, lockfile, manifest, prune, relative, File, FileKind, Skeleton, StubPackage};
-use crate::workspace::{Package, Workspace};
+use crate::workspace::{Kind, Package, Workspace};
 
 /// Everything `prepare` decided before deriving: absolute paths, no clap types.
 #[derive(Debug, Default, Clone)]
@@ -126,18 +126,37 @@ pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derive
         let mut doc = toml::parse(&text, &pkg.manifest_path)?;
         if verbatim.contains(dir) {
             add_verbatim(dir, Verbatim::Package, options.output.as_deref(), &mut add)?;
+            // The root loses `[workspace.package]` and `[workspace.lints]`; a verbatim
+            // package must compile exactly as it really does, so it carries their values.
+            if pkg.workspace_root == ws.root {
+                let depth = dir
+                    .strip_prefix(&ws.root)
+                    .map_or(0, |d| d.components().count());
+                manifest::inline_inherited(&mut doc, &root_manifest, depth);
+            }
         } else {
-            let stubs = stub_targets(pkg);
+            let stubs = stub_targets(pkg, &doc);
+            let build_script = pkg.has_build_script && (pkg.has_build_deps || pkg.links.is_some());
             manifest::strip_package_metadata(&mut doc, keep_rust_version);
             let depth = dir
                 .strip_prefix(&tree_root)
                 .map_or(0, |d| d.components().count());
-            manifest::replace_targets(&mut doc, &pkg.name, &stubs, pkg.lib.as_ref(), depth);
+            manifest::replace_targets(&mut doc, &pkg.name, &stubs, build_script, depth);
+            let mut seen = BTreeMap::new();
             for stub in &stubs {
+                let index = seen.entry(stub.kind).or_insert(0usize);
                 add(
-                    &tree_root.join(stub.path()),
+                    &tree_root.join(stub.path(*index)),
                     FileKind::Stub,
                     stub.source().as_bytes().to_vec(),
+                )?;
+                *index += 1;
+            }
+            if build_script {
+                add(
+                    &tree_root.join(stubs::BUILD_PATH),
+                    FileKind::Stub,
+                    stubs::BUILD.as_bytes().to_vec(),
                 )?;
             }
             stub_packages.push(StubPackage {
@@ -182,6 +201,8 @@ pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derive
     }
     if !ws.packages.contains_key(&ws.root) {
         let mut doc = root_manifest.clone();
+        // A root package that `prepare -p` pruned: the skeleton's root is a virtual manifest.
+        manifest::make_virtual(&mut doc);
         if pruned {
             prune::restrict_members(&mut doc, &ws)?;
         }
@@ -267,25 +288,20 @@ pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derive
     })
 }
 
-/// Which stub targets a package gets. Only what can change how dependencies compile counts:
-/// a lib (with its crate types) and bins mirror the real package; test, example and bench
-/// stubs exist whenever dev-dependencies do, so adding a test file never changes the skeleton;
-/// a build script only when build-dependencies or `links` make it matter.
-fn stub_targets(pkg: &Package) -> Vec<StubTarget> {
-    let mut stubs = Vec::new();
-    if pkg.lib.is_some() {
-        stubs.push(StubTarget::Lib);
-    }
-    if pkg.has_bins {
-        stubs.push(StubTarget::Bin);
-    }
-    if pkg.has_dev_deps || (pkg.lib.is_none() && !pkg.has_bins) {
-        stubs.extend([StubTarget::Example, StubTarget::Test, StubTarget::Bench]);
-    }
-    if pkg.has_build_script && (pkg.has_build_deps || pkg.links.is_some()) {
-        stubs.push(StubTarget::Build);
-    }
-    stubs
+/// The stubs a package gets: one per kind of target it has and per distinct set of the
+/// attributes that decide which units cargo builds for that kind, so the skeleton's unit
+/// graph is the real one's, and only a package's first target of a kind (or one with new
+/// `required-features`) changes it. A build script only when build-dependencies or `links`
+/// make it matter (see the caller).
+fn stub_targets(pkg: &Package, manifest: &Table) -> Vec<Stub> {
+    let explicit = manifest::bench_flags(manifest);
+    stubs::for_targets(&pkg.targets, |t| {
+        let key = (t.kind, (t.kind != Kind::Lib).then(|| t.name.clone()));
+        explicit
+            .get(&key)
+            .copied()
+            .unwrap_or(t.kind.default_bench())
+    })
 }
 
 /// Local crates that `[patch]` or `[replace]` point at: external crates compile against them,

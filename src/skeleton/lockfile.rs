@@ -130,9 +130,22 @@ fn parse(text: &str) -> Result<Lockfile> {
                         .is_none_or(|want| s.as_deref().map(without_rev) == Some(without_rev(want)))
             })
             .collect();
-        match (exact.as_slice(), same_name.as_slice()) {
-            ([one], _) => Some(*one),
-            ([], [only]) => Some(*only),
+        // Several matches and no source named: cargo takes the one path package among
+        // them (path sources are never written), as when a member `foo 1.2.3` sits beside
+        // the registry's `foo 1.2.3`.
+        let path_matches: Vec<usize> = exact
+            .iter()
+            .copied()
+            .filter(|&i| source.is_none() && ids[i].2.is_none())
+            .collect();
+        match (
+            exact.as_slice(),
+            same_name.as_slice(),
+            path_matches.as_slice(),
+        ) {
+            ([one], _, _) => Some(*one),
+            ([], [only], _) => Some(*only),
+            (_, _, [path]) => Some(*path),
             _ => None,
         }
     };
@@ -534,6 +547,26 @@ dependencies = [
         assert!(out.contains(" \"aho-corasick\",\n"), "{out}");
         assert!(
             out.contains(" \"globset 0.4.13 (git+https://x/r?branch=fd)\",\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_plain_reference_to_a_name_shared_with_the_registry_is_the_path_package() {
+        let text = "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"foo 1.2.3\",\n \"reg\",\n]\n\n[[package]]\nname = \"foo\"\nversion = \"1.2.3\"\n\n[[package]]\nname = \"foo\"\nversion = \"1.2.3\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"ab\"\n\n[[package]]\nname = \"reg\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"cd\"\ndependencies = [\n \"foo 1.2.3 (registry+https://github.com/rust-lang/crates.io-index)\",\n]\n";
+        let out = mask(
+            text,
+            Path::new("Cargo.lock"),
+            &BTreeSet::new(),
+            &Default::default(),
+        )
+        .unwrap_or_default();
+        assert!(
+            out.contains("name = \"app\"\nversion = \"0.0.0\"\ndependencies = [\n \"foo 0.0.0\",\n \"reg\",\n]"),
+            "{out}"
+        );
+        assert!(
+            out.contains("dependencies = [\n \"foo 1.2.3\",\n]"),
             "{out}"
         );
     }

@@ -2,10 +2,12 @@
 //! compilation, so editing it never invalidates the dependency layer. Everything else (unknown
 //! and future keys included) passes through: this is a deny-list, not a schema.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::stubs::StubTarget;
+use super::stubs::{self, Stub};
 use super::toml::{self, Node, Table};
+use crate::workspace::Kind;
 
 /// `[package]` keys that only describe or publish a package. All are inheritable from
 /// `[workspace.package]`, which is dropped whole for the same reason.
@@ -68,15 +70,17 @@ pub fn strip_package_metadata(manifest: &mut Table, keep_rust_version: bool) {
     }
 }
 
-/// Replaces every real target with the package's stub targets.
+/// Replaces every real target with the package's stub targets. Each stub keeps the
+/// attributes that decide which units cargo builds for its kind (crate types, the
+/// `required-features` set, `test`/`doctest`/`doc`/`bench`), written only where they differ
+/// from cargo's default for the kind.
 pub fn replace_targets(
     manifest: &mut Table,
     package: &str,
-    stubs: &[StubTarget],
-    lib: Option<&super::super::workspace::LibKind>,
+    stubs: &[Stub],
+    build_script: bool,
     depth: usize,
 ) {
-    use super::super::workspace::LibKind;
     for key in TARGET_TABLES {
         manifest.remove(*key);
     }
@@ -86,49 +90,106 @@ pub fn replace_targets(
     for key in AUTO_KEYS {
         pkg.insert((*key).to_string(), Node::Value(false.into()));
     }
-    let build = if stubs.contains(&StubTarget::Build) {
-        toml::string(&StubTarget::Build.path_from(depth))
+    let build = if build_script {
+        toml::string(&stubs::from_depth(stubs::BUILD_PATH, depth))
     } else {
         Node::Value(false.into())
     };
     pkg.insert("build".to_string(), build);
 
+    let mut seen: BTreeMap<Kind, usize> = BTreeMap::new();
     for stub in stubs {
-        let mut target = Table::new();
-        target.insert("path".to_string(), toml::string(&stub.path_from(depth)));
-        let key = match stub {
-            StubTarget::Build => continue,
-            StubTarget::Lib => {
-                match lib {
-                    Some(LibKind::ProcMacro) => {
-                        target.insert("proc-macro".to_string(), Node::Value(true.into()));
-                    }
-                    Some(LibKind::CrateTypes(types)) if types.as_slice() != ["lib"] => {
-                        let mut array = toml_edit::Array::new();
-                        for t in types {
-                            array.push(t.as_str());
-                        }
-                        target.insert(
-                            "crate-type".to_string(),
-                            Node::Value(toml::clean(&array.into())),
-                        );
-                    }
-                    _ => {}
-                }
-                manifest.insert("lib".to_string(), Node::Table(target));
-                continue;
-            }
-            StubTarget::Bin => "bin",
-            StubTarget::Example => "example",
-            StubTarget::Test => "test",
-            StubTarget::Bench => "bench",
+        let index = {
+            let n = seen.entry(stub.kind).or_insert(0);
+            *n += 1;
+            *n - 1
         };
-        target.insert("name".to_string(), toml::string(&stub.name(package)));
-        if matches!(stub, StubTarget::Test | StubTarget::Bench) {
+        let mut target = Table::new();
+        target.insert(
+            "path".to_string(),
+            toml::string(&stubs::from_depth(&stub.path(index), depth)),
+        );
+        let default_types: &[&str] = match stub.kind {
+            Kind::Lib => &["lib"],
+            _ => &["bin"],
+        };
+        if stub.crate_types == ["proc-macro"] {
+            target.insert("proc-macro".to_string(), Node::Value(true.into()));
+        } else if stub.crate_types != default_types {
+            let mut array = toml_edit::Array::new();
+            for t in &stub.crate_types {
+                array.push(t.as_str());
+            }
+            target.insert(
+                "crate-type".to_string(),
+                Node::Value(toml::clean(&array.into())),
+            );
+        }
+        if !stub.required_features.is_empty() {
+            let mut array = toml_edit::Array::new();
+            for f in &stub.required_features {
+                array.push(f.as_str());
+            }
+            target.insert(
+                "required-features".to_string(),
+                Node::Value(toml::clean(&array.into())),
+            );
+        }
+        let (test, doctest, doc) = stub.kind.default_flags();
+        let flags = [
+            ("test", stub.test, test),
+            ("doctest", stub.doctest, doctest),
+            ("doc", stub.doc, doc),
+            ("bench", stub.bench, stub.kind.default_bench()),
+        ];
+        for (key, value, default) in flags {
+            if value != default {
+                target.insert(key.to_string(), Node::Value(value.into()));
+            }
+        }
+        if stub.kind == Kind::Lib {
+            manifest.insert("lib".to_string(), Node::Table(target));
+            continue;
+        }
+        target.insert("name".to_string(), toml::string(&stub.name(package, index)));
+        // Stub sources have a `main`, so tests and benches run without the harness.
+        if matches!(stub.kind, Kind::Test | Kind::Bench) {
             target.insert("harness".to_string(), Node::Value(false.into()));
         }
-        manifest.insert(key.to_string(), Node::TableArray(vec![target]));
+        match manifest.get_mut(stub.kind.table()) {
+            Some(Node::TableArray(list)) => list.push(target),
+            _ => {
+                manifest.insert(
+                    stub.kind.table().to_string(),
+                    Node::TableArray(vec![target]),
+                );
+            }
+        }
     }
+}
+
+/// The `bench` flag of each target the manifest declares explicitly, by kind and name (the
+/// lib under its kind alone); cargo metadata does not report it.
+pub fn bench_flags(manifest: &Table) -> BTreeMap<(Kind, Option<String>), bool> {
+    let mut flags = BTreeMap::new();
+    if let Some(Node::Table(lib)) = manifest.get("lib") {
+        if let Some(Node::Value(toml_edit::Value::Boolean(b))) = lib.get("bench") {
+            flags.insert((Kind::Lib, None), *b.value());
+        }
+    }
+    for kind in [Kind::Bin, Kind::Example, Kind::Test, Kind::Bench] {
+        let Some(Node::TableArray(list)) = manifest.get(kind.table()) else {
+            continue;
+        };
+        for target in list {
+            if let (Some(name), Some(Node::Value(toml_edit::Value::Boolean(b)))) =
+                (toml::as_str(target.get("name")), target.get("bench"))
+            {
+                flags.insert((kind, Some(name.to_string())), *b.value());
+            }
+        }
+    }
+    flags
 }
 
 /// Calls `f` on every dependency table of a manifest: `[dependencies]` and friends,
@@ -200,6 +261,43 @@ pub fn normalize_workspace(manifest: &mut Table, resolver: &str, keep_rust_versi
         if let Some(pkg) = toml::table_mut(manifest, "package") {
             pkg.insert("resolver".to_string(), toml::string(resolver));
         }
+    }
+}
+
+/// Keys a virtual manifest keeps: everything about the workspace, nothing about a package.
+const VIRTUAL_KEYS: &[&str] = &["cargo-features", "patch", "profile", "replace", "workspace"];
+
+/// Drops the root package from a root manifest, leaving a virtual manifest.
+pub fn make_virtual(manifest: &mut Table) {
+    manifest.retain(|key, _| VIRTUAL_KEYS.contains(&key.as_str()));
+}
+
+/// `[package]` keys whose inherited value is a path relative to the workspace root.
+const INHERITED_PATHS: &[&str] = &["license-file", "readme"];
+
+/// Replaces `key.workspace = true` in `[package]` and `[lints] workspace = true` by the root's
+/// values, for a package `depth` directories below the root that keeps its real manifest.
+pub fn inline_inherited(manifest: &mut Table, root: &Table, depth: usize) {
+    let ws = toml::table(root, "workspace");
+    let ws_package = ws.and_then(|w| toml::table(w, "package"));
+    if let Some(package) = toml::table_mut(manifest, "package") {
+        for (key, value) in package.iter_mut() {
+            let inherits = matches!(value, Node::Table(t) if t.contains_key("workspace"));
+            let Some(inherited) = ws_package.and_then(|p| p.get(key)).filter(|_| inherits) else {
+                continue;
+            };
+            *value = match toml::as_str(Some(inherited)) {
+                Some(path) if INHERITED_PATHS.contains(&key.as_str()) => {
+                    toml::string(&stubs::from_depth(path, depth))
+                }
+                _ => inherited.clone(),
+            };
+        }
+    }
+    let inherits_lints =
+        toml::table(manifest, "lints").is_some_and(|l| l.contains_key("workspace"));
+    if let Some(lints) = ws.and_then(|w| w.get("lints")).filter(|_| inherits_lints) {
+        manifest.insert("lints".to_string(), lints.clone());
     }
 }
 

@@ -7,6 +7,8 @@
 /// Directory, relative to a package, holding its stub sources.
 pub const STUB_DIR: &str = ".cargo-prebuild-stub";
 
+use crate::workspace::{Kind, Target};
+
 /// A byte string compiled into every stub artifact so one can be recognised in an image.
 pub const MARKER: &str = "cargo-prebuild-stub-5f1d0c7a";
 
@@ -43,60 +45,86 @@ pub const BUILD: &str = concat!(
     "fn main() {}\n",
 );
 
-/// A stub target of a package: where its source goes and what it says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StubTarget {
-    Lib,
-    Bin,
-    Example,
-    Test,
-    Bench,
-    Build,
+/// Source file of the stub build script, relative to the tree root.
+pub const BUILD_PATH: &str = ".cargo-prebuild-stub/build.rs";
+
+/// A stub target: it stands for every real target of one kind whose unit-deciding attributes
+/// are these, so a package's second test (or bin, ...) of a kind changes nothing, while a
+/// first one, or one with other `required-features`, does.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stub {
+    pub kind: Kind,
+    /// Sorted; `["proc-macro"]` for a proc-macro lib.
+    pub crate_types: Vec<String>,
+    pub required_features: Vec<String>,
+    pub test: bool,
+    pub doctest: bool,
+    pub doc: bool,
+    pub bench: bool,
 }
 
-impl StubTarget {
-    pub fn file_name(self) -> &'static str {
-        match self {
-            StubTarget::Lib => "lib.rs",
-            StubTarget::Bin => "main.rs",
-            StubTarget::Example => "example.rs",
-            StubTarget::Test => "test.rs",
-            StubTarget::Bench => "bench.rs",
-            StubTarget::Build => "build.rs",
+impl Stub {
+    /// What stands for `target`, whose `bench` flag the manifest gave (cargo metadata omits it).
+    pub fn of(target: &Target, bench: bool) -> Stub {
+        Stub {
+            kind: target.kind,
+            crate_types: target.crate_types.clone(),
+            required_features: target.required_features.clone(),
+            test: target.test,
+            doctest: target.doctest,
+            doc: target.doc,
+            bench,
         }
     }
 
-    pub fn source(self) -> &'static str {
-        match self {
-            StubTarget::Lib => LIB,
-            StubTarget::Build => BUILD,
-            StubTarget::Bin | StubTarget::Example | StubTarget::Test | StubTarget::Bench => BIN,
+    pub fn source(&self) -> &'static str {
+        match self.kind {
+            Kind::Lib => LIB,
+            Kind::Bin | Kind::Example | Kind::Test | Kind::Bench => BIN,
         }
     }
 
-    /// Path relative to the tree root.
-    pub fn path(self) -> String {
-        format!("{STUB_DIR}/{}", self.file_name())
-    }
-
-    /// Path relative to a package `depth` directories below the tree root: every package
-    /// shares one stub directory at the top of the tree, so a skeleton has a few stub files
-    /// whatever its size.
-    pub fn path_from(self, depth: usize) -> String {
-        format!("{}{}", "../".repeat(depth), self.path())
+    /// Path relative to the tree root of the `index`th stub of this kind in a package: each
+    /// target of a package gets its own file (cargo warns about one file in two targets),
+    /// and every package shares the same few files.
+    pub fn path(&self, index: usize) -> String {
+        let stem = match self.kind {
+            Kind::Lib => "lib",
+            Kind::Bin => "main",
+            Kind::Example => "example",
+            Kind::Test => "test",
+            Kind::Bench => "bench",
+        };
+        match index {
+            0 => format!("{STUB_DIR}/{stem}.rs"),
+            n => format!("{STUB_DIR}/{stem}-{}.rs", n + 1),
+        }
     }
 
     /// Target name: unique across the workspace and unmistakable for a real target.
-    pub fn name(self, package: &str) -> String {
-        let suffix = match self {
-            StubTarget::Lib | StubTarget::Build => "",
-            StubTarget::Bin => "",
-            StubTarget::Example => "-example",
-            StubTarget::Test => "-test",
-            StubTarget::Bench => "-bench",
+    pub fn name(&self, package: &str, index: usize) -> String {
+        let suffix = match self.kind {
+            Kind::Lib | Kind::Bin => "",
+            Kind::Example => "-example",
+            Kind::Test => "-test",
+            Kind::Bench => "-bench",
         };
-        format!("{package}-prebuild-stub{suffix}")
+        match index {
+            0 => format!("{package}-prebuild-stub{suffix}"),
+            n => format!("{package}-prebuild-stub{suffix}-{}", n + 1),
+        }
     }
+}
+
+/// The stubs standing for a package's targets: one per distinct kind and attributes, in a
+/// fixed order. `bench` gives each target's `bench` flag.
+pub fn for_targets(targets: &[Target], bench: impl Fn(&Target) -> bool) -> Vec<Stub> {
+    crate::workspace::sorted(targets.iter().map(|t| Stub::of(t, bench(t))))
+}
+
+/// Relative path from a package `depth` directories below the tree root to `path`.
+pub fn from_depth(path: &str, depth: usize) -> String {
+    format!("{}{path}", "../".repeat(depth))
 }
 
 #[cfg(test)]

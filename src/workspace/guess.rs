@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::{LibKind, Package, Workspace};
+use super::{Kind, Package, Target, Workspace};
 use crate::skeleton::toml::{self, Node, Table};
 
 /// The workspace that `manifest_path` (or the current directory) belongs to, as far as the
@@ -197,79 +197,29 @@ fn guess_package(
         other => toml::as_str(other)?.to_string(),
     };
 
+    let mut targets = Vec::new();
     let lib_table = toml::table(doc, "lib");
     let proc_macro = flag(lib_table, "proc-macro").or(flag(lib_table, "proc_macro"));
     let autolib = flag(Some(pkg), "autolib") != Some(false);
-    let lib = if lib_table.is_some() || (autolib && dir.join("src/lib.rs").is_file()) {
-        Some(if proc_macro == Some(true) {
-            LibKind::ProcMacro
+    if lib_table.is_some() || (autolib && dir.join("src/lib.rs").is_file()) {
+        let crate_types = if proc_macro == Some(true) {
+            vec!["proc-macro".to_string()]
         } else {
-            let types = lib_table.and_then(|l| l.get("crate-type").or(l.get("crate_type")));
-            match types {
-                None => LibKind::CrateTypes(vec!["lib".to_string()]),
-                Some(node) => LibKind::CrateTypes(
-                    strings(Some(node))?
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
-                ),
+            match lib_table.and_then(|l| l.get("crate-type").or(l.get("crate_type"))) {
+                None => vec!["lib".to_string()],
+                Some(node) => strings(Some(node))?
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
             }
-        })
-    } else {
-        None
-    };
-
-    // Explicit bins, then the inferred ones that no explicit bin already builds (same name
-    // or same source file).
-    let mut bins = BTreeSet::new();
-    let mut claimed = BTreeSet::new();
-    match doc.get("bin") {
-        None => {}
-        Some(Node::TableArray(explicit)) => {
-            for bin in explicit {
-                let bin_name = toml::as_str(bin.get("name"))?;
-                let path = match toml::as_str(bin.get("path")) {
-                    Some(path) => crate::fs::normalize_lexically(&dir.join(path)),
-                    None => {
-                        let mut candidates = vec![
-                            dir.join(format!("src/bin/{bin_name}.rs")),
-                            dir.join(format!("src/bin/{bin_name}/main.rs")),
-                        ];
-                        if bin_name == name {
-                            candidates.insert(0, dir.join("src/main.rs"));
-                        }
-                        candidates.into_iter().find(|p| p.is_file())?
-                    }
-                };
-                bins.insert(bin_name.to_string());
-                claimed.insert(path);
-            }
-        }
-        Some(_) => return None,
+        };
+        let lib_name = lib_table
+            .and_then(|l| toml::as_str(l.get("name")))
+            .map_or_else(|| name.replace('-', "_"), str::to_string);
+        targets.push(target(Kind::Lib, lib_name, crate_types, lib_table)?);
     }
-    if flag(Some(pkg), "autobins") != Some(false) {
-        let mut inferred = Vec::new();
-        let main = dir.join("src/main.rs");
-        if main.is_file() {
-            inferred.push((name.clone(), main));
-        }
-        if let Ok(entries) = std::fs::read_dir(dir.join("src/bin")) {
-            for entry in entries {
-                let path = entry.ok()?.path();
-                if path.extension().is_some_and(|e| e == "rs") && path.is_file() {
-                    let stem = path.file_stem()?.to_str()?.to_string();
-                    inferred.push((stem, path));
-                } else if path.join("main.rs").is_file() {
-                    let dir_name = path.file_name()?.to_str()?.to_string();
-                    inferred.push((dir_name, path.join("main.rs")));
-                }
-            }
-        }
-        for (bin_name, path) in inferred {
-            if !bins.contains(&bin_name) && !claimed.contains(&path) {
-                bins.insert(bin_name);
-            }
-        }
+    for kind in [Kind::Bin, Kind::Example, Kind::Test, Kind::Bench] {
+        targets.extend(discover(doc, pkg, dir, &name, kind)?);
     }
 
     let has_build_script = match pkg.get("build") {
@@ -282,7 +232,7 @@ fn guess_package(
 
     let mut dep_names = BTreeSet::new();
     let mut path_deps = BTreeSet::new();
-    let (mut has_dev_deps, mut has_build_deps) = (false, false);
+    let mut has_build_deps = false;
     let mut tables: Vec<&Table> = vec![doc];
     if let Some(targets) = toml::table(doc, "target") {
         for platform in targets.values() {
@@ -315,7 +265,6 @@ fn guess_package(
                 if let Some(path) = spec.and_then(|s| toml::as_str(s.get("path"))) {
                     path_deps.insert(std::fs::canonicalize(base.join(path)).ok()?);
                 }
-                has_dev_deps |= key.starts_with("dev");
                 has_build_deps |= key.starts_with("build");
             }
         }
@@ -326,17 +275,120 @@ fn guess_package(
         version,
         dir: dir.to_path_buf(),
         manifest_path,
-        lib,
-        has_bins: !bins.is_empty(),
-        bins: bins.into_iter().collect(),
+        targets: super::sorted(targets),
         has_build_script,
         has_build_deps,
-        has_dev_deps,
         links: toml::as_str(pkg.get("links")).map(str::to_string),
         dep_names: dep_names.into_iter().collect(),
         path_deps: path_deps.into_iter().collect(),
         workspace_root: inherited.root.to_path_buf(),
     })
+}
+
+/// A target of `kind` as cargo models it, with the flags its manifest table (if any) sets.
+fn target(
+    kind: Kind,
+    name: String,
+    crate_types: Vec<String>,
+    table: Option<&Table>,
+) -> Option<Target> {
+    let (test, doctest, doc) = kind.default_flags();
+    let required = match table.and_then(|t| t.get("required-features")) {
+        None => Vec::new(),
+        node => strings(node)?.into_iter().map(str::to_string).collect(),
+    };
+    Some(Target {
+        kind,
+        name,
+        crate_types: super::sorted(crate_types),
+        required_features: super::sorted(required),
+        test: flag(table, "test").unwrap_or(test),
+        doctest: flag(table, "doctest").unwrap_or(doctest),
+        doc: flag(table, "doc").unwrap_or(doc),
+    })
+}
+
+/// The targets of one kind: the explicit tables, then the inferred ones that no explicit
+/// target already builds (same name or same source file).
+fn discover(
+    doc: &Table,
+    pkg: &Table,
+    dir: &Path,
+    package: &str,
+    kind: Kind,
+) -> Option<Vec<Target>> {
+    let (folder, auto) = match kind {
+        Kind::Bin => ("src/bin", "autobins"),
+        Kind::Example => ("examples", "autoexamples"),
+        Kind::Test => ("tests", "autotests"),
+        Kind::Bench => ("benches", "autobenches"),
+        Kind::Lib => return Some(Vec::new()),
+    };
+    let mut targets = Vec::new();
+    let mut names = BTreeSet::new();
+    let mut claimed = BTreeSet::new();
+    match doc.get(kind.table()) {
+        None => {}
+        Some(Node::TableArray(explicit)) => {
+            for table in explicit {
+                let target_name = toml::as_str(table.get("name"))?;
+                let path = match toml::as_str(table.get("path")) {
+                    Some(path) => crate::fs::normalize_lexically(&dir.join(path)),
+                    None => {
+                        let mut candidates = vec![
+                            dir.join(format!("{folder}/{target_name}.rs")),
+                            dir.join(format!("{folder}/{target_name}/main.rs")),
+                        ];
+                        if kind == Kind::Bin && target_name == package {
+                            candidates.insert(0, dir.join("src/main.rs"));
+                        }
+                        candidates.into_iter().find(|p| p.is_file())?
+                    }
+                };
+                let crate_types = match table.get("crate-type").or(table.get("crate_type")) {
+                    Some(node) if kind == Kind::Example => strings(Some(node))?
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                    _ => vec!["bin".to_string()],
+                };
+                names.insert(target_name.to_string());
+                claimed.insert(path);
+                targets.push(target(
+                    kind,
+                    target_name.to_string(),
+                    crate_types,
+                    Some(table),
+                )?);
+            }
+        }
+        Some(_) => return None,
+    }
+    if flag(Some(pkg), auto) != Some(false) {
+        let mut inferred = Vec::new();
+        let main = dir.join("src/main.rs");
+        if kind == Kind::Bin && main.is_file() {
+            inferred.push((package.to_string(), main));
+        }
+        if let Ok(entries) = std::fs::read_dir(dir.join(folder)) {
+            for entry in entries {
+                let path = entry.ok()?.path();
+                if path.extension().is_some_and(|e| e == "rs") && path.is_file() {
+                    let stem = path.file_stem()?.to_str()?.to_string();
+                    inferred.push((stem, path));
+                } else if path.join("main.rs").is_file() {
+                    let dir_name = path.file_name()?.to_str()?.to_string();
+                    inferred.push((dir_name, path.join("main.rs")));
+                }
+            }
+        }
+        for (target_name, path) in inferred {
+            if !claimed.contains(&path) && names.insert(target_name.clone()) {
+                targets.push(target(kind, target_name, vec!["bin".to_string()], None)?);
+            }
+        }
+    }
+    Some(targets)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod commands;
 mod cook_safety;
 mod determinism;
 mod e2e;
+mod exactness;
 mod fidelity;
 mod fleet;
 mod guess;

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
+pub mod unit_graph;
+
 use filetime::FileTime;
 use tempfile::TempDir;
 use walkdir::WalkDir;
