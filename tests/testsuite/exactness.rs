@@ -4,7 +4,7 @@
 //! cook time.
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::support::unit_graph::{assert_same, unit_graph};
 use crate::support::*;
@@ -58,9 +58,14 @@ fn lay_out(project: &Project, name: &str, prepare_args: &[&str]) -> PathBuf {
         ],
     )
     .assert_ok("cook --no-build");
+    // Before anything else runs cargo there: the skeleton's lockfile must be accepted as it
+    // is (`cook --locked`), not repaired by an earlier command.
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(skel.join("cargo-prebuild.json")).unwrap()).unwrap();
-    builder.join(index["workspace"].as_str().unwrap())
+    let layout = builder.join(index["workspace"].as_str().unwrap());
+    cargo(&layout, ["metadata", "--locked", "--format-version", "1"])
+        .assert_ok("cargo metadata --locked in the laid-out skeleton");
+    layout
 }
 
 /// Judges the full skeleton under every flag set, and `--release -p <pkg>` on the full and the
@@ -72,8 +77,6 @@ fn judge(project: &Project, per_image: &[&str]) {
         let skeleton = unit_graph(&layout, &set);
         assert_same(&real, &skeleton, &format!("`cargo {}`", set.join(" ")));
     }
-    // `cook --locked` must accept the skeleton's lockfile as it is.
-    assert_locked(&layout);
     for pkg in per_image {
         let set = ["build", "--release", "-p", pkg];
         let real = unit_graph(project.root(), &set);
@@ -90,13 +93,7 @@ fn judge(project: &Project, per_image: &[&str]) {
             &pruned,
             &format!("`cargo {}` (skeleton of `prepare -p {pkg}`)", set.join(" ")),
         );
-        assert_locked(&image);
     }
-}
-
-fn assert_locked(layout: &Path) {
-    cargo(layout, ["metadata", "--locked", "--format-version", "1"])
-        .assert_ok("cargo metadata --locked in the laid-out skeleton");
 }
 
 /// (`fidelity-replace` needs files its own test generates; the replaced crate is judged by

@@ -21,7 +21,7 @@ pub struct UnitGraph {
 pub fn unit_graph(dir: &Path, args: &[&str]) -> UnitGraph {
     let mut cmd = cargo_cmd(dir);
     cmd.args(args)
-        .args(["--unit-graph", "-Z", "unstable-options"])
+        .args(["--unit-graph", "-Z", "unstable-options", "--locked"])
         .env("RUSTC_BOOTSTRAP", "1");
     let out = run(&mut cmd);
     assert!(
