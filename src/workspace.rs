@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, TargetKind};
+use cargo_metadata::{Metadata, MetadataCommand, TargetKind};
 
 mod guess;
 pub use guess::workspace as guess;
@@ -23,7 +23,6 @@ pub struct Package {
     /// Every lib, bin, example, test and bench target, sorted.
     pub targets: Vec<Target>,
     pub has_build_script: bool,
-    pub has_build_deps: bool,
     pub links: Option<String>,
     /// Package names of every declared dependency (all kinds and platforms).
     pub dep_names: Vec<String>,
@@ -151,7 +150,6 @@ impl Workspace {
                 .map(Path::to_path_buf)
                 .with_context(|| format!("manifest `{}` has no parent", manifest_path.display()))?;
             let has_kind = |k: TargetKind| pkg.targets.iter().any(|t| t.kind.contains(&k));
-            let deps_of = |kind: DependencyKind| pkg.dependencies.iter().any(|d| d.kind == kind);
             let mut path_deps = BTreeSet::new();
             for dep in &pkg.dependencies {
                 if let Some(path) = &dep.path {
@@ -172,7 +170,6 @@ impl Workspace {
                     manifest_path,
                     targets: sorted(pkg.targets.iter().filter_map(target)),
                     has_build_script: has_kind(TargetKind::CustomBuild),
-                    has_build_deps: deps_of(DependencyKind::Build),
                     links: pkg.links.clone(),
                     path_deps: path_deps.into_iter().collect(),
                     dep_names: pkg

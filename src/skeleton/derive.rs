@@ -136,7 +136,7 @@ pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derive
             }
         } else {
             let stubs = stub_targets(pkg, &doc);
-            let build_script = pkg.has_build_script && (pkg.has_build_deps || pkg.links.is_some());
+            let build_script = pkg.has_build_script;
             manifest::strip_package_metadata(&mut doc, keep_rust_version);
             let depth = dir
                 .strip_prefix(&tree_root)
@@ -291,8 +291,9 @@ pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derive
 /// The stubs a package gets: one per kind of target it has and per distinct set of the
 /// attributes that decide which units cargo builds for that kind, so the skeleton's unit
 /// graph is the real one's, and only a package's first target of a kind (or one with new
-/// `required-features`) changes it. A build script only when build-dependencies or `links`
-/// make it matter (see the caller).
+/// `required-features`) changes it. A build script stub stands for a real one (see the
+/// caller): its build-dependencies and `links` need it, and a first build script is a change
+/// of kind like a first test.
 fn stub_targets(pkg: &Package, manifest: &Table) -> Vec<Stub> {
     let explicit = manifest::bench_flags(manifest);
     stubs::for_targets(&pkg.targets, |t| {

@@ -232,7 +232,6 @@ fn guess_package(
 
     let mut dep_names = BTreeSet::new();
     let mut path_deps = BTreeSet::new();
-    let mut has_build_deps = false;
     let mut tables: Vec<&Table> = vec![doc];
     if let Some(targets) = toml::table(doc, "target") {
         for platform in targets.values() {
@@ -265,7 +264,6 @@ fn guess_package(
                 if let Some(path) = spec.and_then(|s| toml::as_str(s.get("path"))) {
                     path_deps.insert(std::fs::canonicalize(base.join(path)).ok()?);
                 }
-                has_build_deps |= key.starts_with("build");
             }
         }
     }
@@ -277,7 +275,6 @@ fn guess_package(
         manifest_path,
         targets: super::sorted(targets),
         has_build_script,
-        has_build_deps,
         links: toml::as_str(pkg.get("links")).map(str::to_string),
         dep_names: dep_names.into_iter().collect(),
         path_deps: path_deps.into_iter().collect(),

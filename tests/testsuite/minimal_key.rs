@@ -23,11 +23,20 @@ fn key(p: &Project, name: &str) -> (String, BTreeMap<String, Node>) {
     (digest, listing(&skel))
 }
 
-fn assert_unchanged(what: &str, edit: impl FnOnce(&Project)) {
+/// The key before and after `edit`, on the base fixture as `setup` left it.
+fn keys(
+    setup: impl FnOnce(&Project),
+    edit: impl FnOnce(&Project),
+) -> [(String, BTreeMap<String, Node>); 2] {
     let p = base();
-    let (d0, l0) = key(&p, "skel-before");
+    setup(&p);
+    let before = key(&p, "skel-before");
     edit(&p);
-    let (d1, l1) = key(&p, "skel-after");
+    [before, key(&p, "skel-after")]
+}
+
+fn assert_unchanged_given(setup: impl FnOnce(&Project), what: &str, edit: impl FnOnce(&Project)) {
+    let [(d0, l0), (d1, l1)] = keys(setup, edit);
     assert_same_tree(&l0, &l1, &format!("skeleton after {what}"));
     assert_eq!(
         d0, d1,
@@ -35,13 +44,18 @@ fn assert_unchanged(what: &str, edit: impl FnOnce(&Project)) {
     );
 }
 
-fn assert_changed(what: &str, edit: impl FnOnce(&Project)) {
-    let p = base();
-    let (d0, l0) = key(&p, "skel-before");
-    edit(&p);
-    let (d1, l1) = key(&p, "skel-after");
+fn assert_changed_given(setup: impl FnOnce(&Project), what: &str, edit: impl FnOnce(&Project)) {
+    let [(d0, l0), (d1, l1)] = keys(setup, edit);
     assert_ne!(l0, l1, "skeleton unchanged after {what}");
     assert_ne!(d0, d1, "digest unchanged after {what}");
+}
+
+fn assert_unchanged(what: &str, edit: impl FnOnce(&Project)) {
+    assert_unchanged_given(|_| {}, what, edit);
+}
+
+fn assert_changed(what: &str, edit: impl FnOnce(&Project)) {
+    assert_changed_given(|_| {}, what, edit);
 }
 
 #[test]
@@ -213,32 +227,73 @@ fn unchanged_by_string_quoting_style() {
     });
 }
 
+/// The key-base fixture with one target of each kind beside its bin: a second target of a
+/// kind a package already has must not change the skeleton.
+fn with_every_kind(p: &Project) {
+    p.write("tests/smoke.rs", "#[test]\nfn smoke() {}\n");
+    p.write("examples/demo.rs", "fn main() {}\n");
+    p.write("benches/speed.rs", "fn main() {}\n");
+    p.write("crates/keycore/benches/a.rs", "fn main() {}\n");
+}
+
 #[test]
-fn unchanged_by_new_file_in_src_bin() {
+fn unchanged_by_second_bin() {
     assert_unchanged("adding src/bin/extra.rs", |p| {
         p.write("src/bin/extra.rs", "fn main() { println!(\"extra\"); }\n");
     });
 }
 
 #[test]
-fn unchanged_by_new_test_file() {
-    assert_unchanged("adding tests/extra.rs", |p| {
+fn unchanged_by_second_test_file() {
+    assert_unchanged_given(with_every_kind, "adding tests/extra.rs", |p| {
         p.write("tests/extra.rs", "#[test]\nfn extra() {}\n");
     });
 }
 
 #[test]
-fn unchanged_by_new_example_file() {
-    assert_unchanged("adding examples/extra.rs", |p| {
-        p.write("examples/extra.rs", "fn main() {}\n");
+fn unchanged_by_second_example_file() {
+    assert_unchanged_given(with_every_kind, "adding examples/extra.rs", |p| {
+        p.write("examples/extra/main.rs", "fn main() {}\n");
     });
 }
 
 #[test]
-fn unchanged_by_new_bench_file() {
-    assert_unchanged("adding benches/extra.rs", |p| {
+fn unchanged_by_second_bench_file() {
+    assert_unchanged_given(with_every_kind, "adding benches/extra.rs", |p| {
         p.write("benches/extra.rs", "fn main() {}\n");
         p.write("crates/keycore/benches/b.rs", "fn main() {}\n");
+    });
+}
+
+/// A package's first test (or example, bench) can change which units `cargo test` and
+/// `--all-targets` build (its dev-dependencies, a profile's `panic` for the bins it runs),
+/// so it is a change of the key, like a dependency.
+#[test]
+fn changed_by_first_test_example_or_bench() {
+    assert_changed("adding the first test", |p| {
+        p.write("tests/smoke.rs", "#[test]\nfn smoke() {}\n");
+    });
+    assert_changed("adding the first example", |p| {
+        p.write("examples/demo.rs", "fn main() {}\n");
+    });
+    assert_changed("adding the first bench", |p| {
+        p.write("crates/keycore/benches/a.rs", "fn main() {}\n");
+    });
+}
+
+/// `required-features` decide whether cargo builds a target at all.
+#[test]
+fn changed_by_required_features_of_a_target() {
+    let with_feature = |p: &Project| {
+        let manifest = p.read("Cargo.toml");
+        p.write("Cargo.toml", &format!("{manifest}\n[features]\ncli = []\n"));
+    };
+    assert_changed_given(with_feature, "gating the bin behind a feature", |p| {
+        let manifest = p.read("Cargo.toml");
+        p.write(
+            "Cargo.toml",
+            &format!("{manifest}\n[[bin]]\nname = \"keyapp\"\npath = \"src/main.rs\"\nrequired-features = [\"cli\"]\n"),
+        );
     });
 }
 
