@@ -188,9 +188,13 @@ pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derive
     let mut patched_names = BTreeSet::new();
     for dir in verbatim.iter().filter(|d| !ws.packages.contains_key(*d)) {
         let path = dir.join("Cargo.toml");
-        let doc = toml::parse(&crate::fs::read_to_string(&path)?, &path)?;
+        let mut doc = toml::parse(&crate::fs::read_to_string(&path)?, &path)?;
         if let Some(name) = toml::table(&doc, "package").and_then(|p| toml::as_str(p.get("name"))) {
             patched_names.insert(name.to_string());
+        }
+        // A member that `prepare -p` pruned still inherits from this workspace's root.
+        if let Ok(below) = dir.strip_prefix(&ws.root) {
+            manifest::inline_inherited(&mut doc, &root_manifest, below.components().count());
         }
         add_verbatim(dir, Verbatim::Package, options.output.as_deref(), &mut add)?;
         add(

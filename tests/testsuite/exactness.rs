@@ -202,14 +202,15 @@ fn per_image_skeleton_beside_a_root_package() {
     judge(&p, &["a", "b"]);
 }
 
-/// cargo-hakari's layout: a `workspace-hack` member patched over crates.io, inheriting its
-/// edition, version and lints from the workspace.
+/// cargo-hakari's layout (and tokio's: its crates patched over crates.io): a member patched
+/// over crates.io, inheriting its edition, version and lints from the workspace, also when
+/// `prepare -p` prunes it.
 #[test]
 fn patched_member_inheriting_from_the_workspace() {
     let p = project()
         .file(
             "Cargo.toml",
-            "[workspace]\nmembers = [\"app\", \"workspace-hack\"]\nresolver = \"2\"\n\n[workspace.package]\nedition = \"2021\"\nversion = \"0.1.0\"\ndescription = \"inherited\"\n\n[workspace.lints.rust]\nunsafe_code = \"forbid\"\n\n[patch.crates-io]\nworkspace-hack = { path = \"workspace-hack\" }\n",
+            "[workspace]\nmembers = [\"app\", \"other\", \"workspace-hack\"]\nresolver = \"2\"\n\n[workspace.package]\nedition = \"2021\"\nversion = \"0.1.0\"\ndescription = \"inherited\"\n\n[workspace.lints.rust]\nunsafe_code = \"forbid\"\n\n[patch.crates-io]\nworkspace-hack = { path = \"workspace-hack\" }\n",
         )
         .file(
             "app/Cargo.toml",
@@ -221,6 +222,12 @@ fn patched_member_inheriting_from_the_workspace() {
             "[package]\nname = \"workspace-hack\"\nedition.workspace = true\nversion.workspace = true\ndescription.workspace = true\n\n[lints]\nworkspace = true\n\n[dependencies]\nsmallvec = { version = \"1\", features = [\"union\"] }\n",
         )
         .file("workspace-hack/src/lib.rs", "")
+        .file(
+            "other/Cargo.toml",
+            "[package]\nname = \"other\"\nedition.workspace = true\nversion.workspace = true\n\n[dependencies]\ncfg-if = \"1\"\n",
+        )
+        .file("other/src/main.rs", "fn main() {}\n")
         .build();
-    judge(&p, &["app"]);
+    // `-p other` prunes the patched member, which the skeleton still carries verbatim.
+    judge(&p, &["app", "other"]);
 }
