@@ -71,7 +71,10 @@ fn derive_and_stage(
 ) -> Result<(Derived, Option<Staged>)> {
     let pruned = !options.packages.is_empty() || !options.bins.is_empty();
     std::thread::scope(|scope| {
-        let guess = (!pruned).then(|| scope.spawn(|| speculate(options, output)));
+        // The head start needs a core `cargo metadata` leaves idle; on one core it would
+        // only add its CPU time (a busy CI runner, `taskset`, a one-CPU container).
+        let spare_core = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        let guess = (!pruned && spare_core).then(|| scope.spawn(|| speculate(options, output)));
         let ws = Workspace::load(options.manifest_path.as_deref())?;
         match guess.map(|g| g.join()) {
             Some(Ok(Some(spec))) if spec.guessed == ws => {
