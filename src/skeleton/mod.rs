@@ -5,6 +5,7 @@
 
 mod config;
 mod derive;
+pub(crate) mod lock_check;
 pub(crate) mod lockfile;
 mod manifest;
 mod prune;

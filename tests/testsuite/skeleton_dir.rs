@@ -387,3 +387,87 @@ fn full_disk_during_cook_leaves_the_directory_as_it_was() {
         "skeleton after a failed cook",
     );
 }
+
+fn globbed() -> Project {
+    project()
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"2\"\n",
+        )
+        .file("crates/a/Cargo.toml", "[package]\nname = \"a\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n")
+        .file("crates/a/src/lib.rs", "pub fn a() {}\n")
+        .build()
+}
+
+/// A skeleton directory a `members` glob would match: refused before anything is written,
+/// so the user's own cargo keeps working; excluded, it is fine.
+#[test]
+fn refuses_a_directory_inside_a_member_glob() {
+    let p = globbed();
+    let before = listing(p.root());
+    for dir in ["crates/skel", "crates/skel/inner"] {
+        let out = prepare(&p, &p.path(dir));
+        out.assert_code(101, "prepare into a member glob");
+        let stderr = out.stderr_str();
+        for named in ["`crates/skel`", "`crates/*`", "workspace.exclude"] {
+            assert!(
+                stderr.contains(named),
+                "error does not name {named}\n{}",
+                out.describe()
+            );
+        }
+        assert_same_tree(
+            &before,
+            &listing(p.root()),
+            "workspace after a refused prepare",
+        );
+        p.cargo(&["metadata", "--offline", "--format-version", "1"])
+            .assert_ok("cargo metadata after a refused prepare");
+    }
+
+    p.edit(
+        "Cargo.toml",
+        "resolver",
+        "exclude = [\"crates/skel\"]\nresolver",
+    );
+    let digest = p.prepare(&p.path("crates/skel"));
+    assert_eq!(digest_of(&p.path("crates/skel")), digest);
+    p.cargo(&["metadata", "--offline", "--format-version", "1"])
+        .assert_ok("cargo metadata with an excluded skeleton");
+}
+
+/// A lockfile cargo would reject fails prepare, naming the file and the line; nothing written.
+#[test]
+fn refuses_a_lockfile_cargo_would_reject() {
+    let p = small();
+    let skel = p.sandbox().join("skel");
+    let lock = p.read("Cargo.lock");
+    let cases = [
+        (
+            lock.replacen("version = 4", "version = 99", 1),
+            "version = 99",
+        ),
+        (
+            lock.replacen(
+                "name = \"itoa\"\nversion = \"1.",
+                "name = \"itoa\"\nversion = \"x1.",
+                1,
+            ),
+            "version = \"x1.",
+        ),
+    ];
+    for (text, bad) in cases {
+        assert_ne!(text, lock, "fixture lockfile lacks {bad:?}");
+        p.write("Cargo.lock", &text);
+        let line = text.lines().position(|l| l.starts_with(bad)).unwrap() + 1;
+        let out = prepare(&p, &skel);
+        out.assert_code(101, "prepare with a bad lockfile");
+        let want = format!("{}`, line {line}", p.path("Cargo.lock").display());
+        assert!(
+            out.stderr_str().contains(&want),
+            "error does not name {want}\n{}",
+            out.describe()
+        );
+        assert!(!skel.exists(), "a refused prepare wrote {}", skel.display());
+    }
+}
