@@ -131,6 +131,7 @@ pub fn prepare(args: &PrepareArgs, shell: &Shell) -> Result<()> {
             // An earlier skeleton inside the workspace can be matched by a `members` glob.
             Some(dir)
                 if dir.join(skeleton::INDEX_FILE).is_file()
+                    && format!("{err:#}").contains("cargo metadata")
                     && format!("{err:#}").contains(&dir.display().to_string()) =>
             {
                 err.context(format!(
