@@ -6,13 +6,16 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use toml_edit::Table;
 
+/// Where in the lockfile's text an item sits.
+type Span = Option<std::ops::Range<usize>>;
+
 /// Lockfile versions stable cargo reads (`version = 5` needs `-Znext-lockfile-bump`).
 const VERSIONS: std::ops::RangeInclusive<i64> = 1..=4;
 
 /// Checks the lockfile `text` read from `path`: it parses, its `version` is one cargo reads,
 /// and every `[[package]]` has a name and a semver version, and a well-formed source.
 pub fn check(text: &str, path: &Path) -> Result<()> {
-    let fail = |span: Option<std::ops::Range<usize>>, what: String| -> Result<()> {
+    let fail = |span: Span, what: String| -> Result<()> {
         let line = span.map_or(String::new(), |s| {
             format!(
                 ", line {}",
@@ -61,11 +64,8 @@ pub fn check(text: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn check_package(
-    package: &Table,
-    fail: &dyn Fn(Option<std::ops::Range<usize>>, String) -> Result<()>,
-) -> Result<()> {
-    let string = |key: &str| -> Result<Option<(&str, Option<std::ops::Range<usize>>)>> {
+fn check_package(package: &Table, fail: &dyn Fn(Span, String) -> Result<()>) -> Result<()> {
+    let string = |key: &str| -> Result<Option<(&str, Span)>> {
         match package.get(key) {
             None => Ok(None),
             Some(item) => match item.as_str() {
