@@ -160,10 +160,12 @@ fn refuses_an_earlier_skeleton_holding_files_its_index_does_not_list() {
     }
     assert_same_tree(&before, &listing(&skel), "refused skeleton");
 
-    // Without them, it is an earlier skeleton, and replaced.
+    // Without them, it is an earlier skeleton, and replaced; what a killed prepare left
+    // staging there goes too.
     fs::remove_file(skel.join("keep.txt")).unwrap();
     fs::remove_file(skel.join("tree/a/notes.rs")).unwrap();
     fs::remove_dir(skel.join("tree/mine")).unwrap();
+    fs::create_dir_all(skel.join(".cargo-prebuild-staging-killed/tree")).unwrap();
     let digest = p.prepare(&skel);
     assert_eq!(digest_of(&skel), digest);
     assert_only_skeleton(&skel);
