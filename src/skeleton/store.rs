@@ -38,6 +38,9 @@ impl Skeleton {
             return Ok(staged);
         }
         staged.created = create_destination(&staged.dir)?;
+        // A committing prepare removes staging directories nobody holds: this one is created
+        // and held under a shared lock, so no commit can see it unheld.
+        let creating = crate::fs::lock_dir(&staged.dir, false)?;
         let staging = tempfile::Builder::new()
             .prefix(STAGING_PREFIX)
             .tempdir_in(&staged.dir)
@@ -50,6 +53,7 @@ impl Skeleton {
         // Held as long as this prepare lives: a staging directory nobody holds is what a
         // killed prepare left, and the next commit removes it.
         let lock = crate::fs::lock_dir(staging.path(), true)?;
+        drop(creating);
         let root = staging.path().to_path_buf();
         staged.staging = Some(Staging {
             dir: staging,
