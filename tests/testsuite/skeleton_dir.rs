@@ -368,26 +368,29 @@ fn full_disk_during_cook_leaves_the_directory_as_it_was() {
         return;
     };
     fs::write(builder.join("notes.txt"), "mine\n").unwrap();
-    // Room for the journal and a file or two, not for the whole layout.
-    fill(&builder, 3 * 4096);
-    let before = listing(&builder);
-    let skel_before = listing(&skel);
+    // No room at all (not even for the journal), then room for the journal and a file or
+    // two, not for the whole layout.
+    for free in [0, 3 * 4096] {
+        fill(&builder, free);
+        let before = listing(&builder);
+        let skel_before = listing(&skel);
 
-    let mut cmd = prebuild_cmd(&builder);
-    cmd.arg("cook").arg("--skeleton").arg(&skel);
-    let out = run(&mut cmd);
-    out.assert_code(101, "cook on a full disk");
-    assert!(
-        out.stderr_str().contains("No space left on device"),
-        "unclear error\n{}",
-        out.describe()
-    );
-    assert_same_tree(&before, &listing(&builder), "builder after a failed cook");
-    assert_same_tree(
-        &skel_before,
-        &listing(&skel),
-        "skeleton after a failed cook",
-    );
+        let mut cmd = prebuild_cmd(&builder);
+        cmd.arg("cook").arg("--skeleton").arg(&skel);
+        let out = run(&mut cmd);
+        out.assert_code(101, "cook on a full disk");
+        assert!(
+            out.stderr_str().contains("No space left on device"),
+            "unclear error\n{}",
+            out.describe()
+        );
+        assert_same_tree(&before, &listing(&builder), "builder after a failed cook");
+        assert_same_tree(
+            &skel_before,
+            &listing(&skel),
+            "skeleton after a failed cook",
+        );
+    }
 }
 
 fn globbed() -> Project {
