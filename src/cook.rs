@@ -224,7 +224,7 @@ fn lay_out(skeleton: &Skeleton, root: &Path, paths: &[String]) -> Result<Laid> {
         };
         let dest = root.join(path);
         let result = skeleton::create_dirs(root, &dest, &mut laid.dirs)
-            .and_then(|()| crate::fs::write(&dest, &file.contents));
+            .and_then(|()| crate::fs::write_new(&dest, &file.contents));
         if let Err(err) = result {
             let _ = remove_laid_out(&laid);
             return Err(err);

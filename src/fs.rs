@@ -99,3 +99,79 @@ pub fn normalize_lexically(path: &Path) -> PathBuf {
     }
     out
 }
+
+/// Writes a file that must not exist yet; a failed write (a full disk, say) removes what it
+/// created, so no truncated file is left behind.
+pub fn write_new(path: &Path, contents: &[u8]) -> Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("failed to write `{}`", path.display()))?;
+    fill_or_remove(file, path, contents)
+}
+
+/// Writes a file of ours (created or truncated), removing it when the write fails.
+pub fn write_or_remove(path: &Path, contents: &[u8]) -> Result<()> {
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("failed to write `{}`", path.display()))?;
+    fill_or_remove(file, path, contents)
+}
+
+fn fill_or_remove(mut file: std::fs::File, path: &Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let written = file.write_all(contents).and_then(|()| file.flush());
+    drop(file);
+    written.map_err(|err| {
+        let _ = std::fs::remove_file(path);
+        anyhow::Error::new(err).context(format!("failed to write `{}`", path.display()))
+    })
+}
+
+/// An advisory lock (`flock`) on a directory, released when dropped or when the process
+/// ends, however it ends. Locking the directory itself needs no lock file inside it.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: Option<std::fs::File>,
+}
+
+/// Waits for a lock on `dir`: shared for readers, exclusive for a writer.
+pub fn lock_dir(dir: &Path, exclusive: bool) -> Result<DirLock> {
+    lock_dir_with(dir, exclusive, true)?
+        .with_context(|| format!("failed to lock `{}`", dir.display()))
+}
+
+/// Takes a lock on `dir` if no other process holds a conflicting one: `None` when one does.
+pub fn try_lock_dir(dir: &Path, exclusive: bool) -> Result<Option<DirLock>> {
+    lock_dir_with(dir, exclusive, false)
+}
+
+#[cfg(unix)]
+fn lock_dir_with(dir: &Path, exclusive: bool, wait: bool) -> Result<Option<DirLock>> {
+    use rustix::fs::FlockOperation as Op;
+    let file = std::fs::File::open(dir)
+        .with_context(|| format!("failed to open directory `{}`", dir.display()))?;
+    let op = match (exclusive, wait) {
+        (true, true) => Op::LockExclusive,
+        (true, false) => Op::NonBlockingLockExclusive,
+        (false, true) => Op::LockShared,
+        (false, false) => Op::NonBlockingLockShared,
+    };
+    loop {
+        match rustix::fs::flock(&file, op) {
+            Ok(()) => return Ok(Some(DirLock { _file: Some(file) })),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::WOULDBLOCK) if !wait => return Ok(None),
+            Err(err) => {
+                return Err(std::io::Error::from(err))
+                    .with_context(|| format!("failed to lock `{}`", dir.display()))
+            }
+        }
+    }
+}
+
+/// Elsewhere, directories are not locked: concurrent writers are not supported there.
+#[cfg(not(unix))]
+fn lock_dir_with(_dir: &Path, _exclusive: bool, _wait: bool) -> Result<Option<DirLock>> {
+    Ok(Some(DirLock { _file: None }))
+}

@@ -10,6 +10,8 @@ use crate::shell::Shell;
 use crate::skeleton::{self, Derived, PrepareOptions, Skeleton, Staged};
 use crate::workspace::{self, Workspace};
 
+mod placement;
+
 pub fn options(args: &PrepareArgs) -> Result<(PrepareOptions, Option<PathBuf>)> {
     let output = args
         .skeleton
@@ -76,6 +78,12 @@ fn derive_and_stage(
         let spare_core = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
         let guess = (!pruned && spare_core).then(|| scope.spawn(|| speculate(options, output)));
         let ws = Workspace::load(options.manifest_path.as_deref())?;
+        // Before anything is written or staged in the workspace: a destination cargo would
+        // take for a member, a lockfile cargo would reject.
+        if let Some(dir) = output {
+            placement::check(dir, &ws.root)?;
+        }
+        check_lockfile(&ws.root)?;
         match guess.map(|g| g.join()) {
             Some(Ok(Some(spec))) if spec.guessed == ws => {
                 shell.verbose("Guessed", "the workspace model from the manifests: used");
@@ -95,6 +103,15 @@ fn derive_and_stage(
         let staged = output.map(|dir| derived.skeleton.stage(dir)).transpose()?;
         Ok((derived, staged))
     })
+}
+
+/// Fails on a `Cargo.lock` cargo would reject (a non-UTF-8 one is derive's to report).
+fn check_lockfile(root: &Path) -> Result<()> {
+    let path = root.join("Cargo.lock");
+    match crate::fs::read_if_exists(&path)?.map(String::from_utf8) {
+        Some(Ok(text)) => skeleton::lock_check::check(&text, &path),
+        _ => Ok(()),
+    }
 }
 
 /// Whether `dir` lies outside `root` (both resolved through symlinks as far as they exist).
@@ -117,6 +134,7 @@ pub fn prepare(args: &PrepareArgs, shell: &Shell) -> Result<()> {
             // An earlier skeleton inside the workspace can be matched by a `members` glob.
             Some(dir)
                 if dir.join(skeleton::INDEX_FILE).is_file()
+                    && format!("{err:#}").contains("cargo metadata")
                     && format!("{err:#}").contains(&dir.display().to_string()) =>
             {
                 err.context(format!(

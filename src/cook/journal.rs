@@ -58,7 +58,7 @@ pub fn begin(root: &Path, skeleton: &Skeleton, to_write: &[String]) -> Result<()
     let json = serde_json::to_vec_pretty(&Journal { files, dirs })?;
     // Written whole or not at all: a torn journal would hide leftovers.
     let tmp = root.join(format!("{JOURNAL_FILE}.tmp"));
-    crate::fs::write(&tmp, &json)?;
+    crate::fs::write_or_remove(&tmp, &json)?;
     crate::fs::rename(&tmp, &path(root))
 }
 

@@ -5,9 +5,11 @@
 
 mod config;
 mod derive;
+pub(crate) mod lock_check;
 pub(crate) mod lockfile;
 mod manifest;
 mod prune;
+mod store;
 pub mod stubs;
 pub(crate) mod toml;
 mod urls;
@@ -26,6 +28,7 @@ pub use config::{
 pub use derive::{derive, derive_from, Derived, PrepareOptions};
 pub use lockfile::MASKED_VERSION;
 pub use manifest::DEP_TABLES;
+pub use store::Staged;
 
 /// Name of the index file at the top of a skeleton directory.
 pub const INDEX_FILE: &str = "cargo-prebuild.json";
@@ -149,158 +152,6 @@ impl Skeleton {
         json.push(b'\n');
         Ok(json)
     }
-
-    /// Writes the skeleton beside `dir`, ready to replace an earlier skeleton there by
-    /// [`Staged::commit`] (a rename, so `dir` never holds a half-written one). Dropping the
-    /// result instead removes what was written.
-    pub fn stage(&self, dir: &Path) -> Result<Staged> {
-        let dir = crate::fs::absolute(dir)?;
-        check_replaceable(&dir)?;
-        // An identical skeleton already there (a re-run with nothing changed) stays as it is.
-        if dir.join(INDEX_FILE).is_file() && Skeleton::read(&dir).is_ok_and(|old| old == *self) {
-            return Ok(Staged { dir, staging: None });
-        }
-        let parent = dir.parent().context("skeleton directory has no parent")?;
-        crate::fs::create_dir_all(parent)?;
-        let staging = tempfile::Builder::new()
-            .prefix(".cargo-prebuild-staging-")
-            .tempdir_in(parent)
-            .with_context(|| {
-                format!(
-                    "failed to create a staging directory in `{}`",
-                    parent.display()
-                )
-            })?;
-        let tree = staging.path().join(TREE_DIR);
-        crate::fs::create_dir_all(&tree)?;
-        // Modes must not depend on the umask. Under the usual 022 umask, new files and
-        // directories already get 0644 and 0755: then one chmod per entry can be skipped.
-        let chmod = !crate::fs::has_mode(&tree, 0o755);
-        crate::fs::set_mode(&tree, 0o755)?;
-        // Creating hundreds of small files and their directories is what a large skeleton
-        // costs: a few threads share it, each with a run of neighbouring paths.
-        let files: Vec<(&String, &File)> = self.files.iter().collect();
-        let chunk = files.len().div_ceil(4).max(1);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = files
-                .chunks(chunk)
-                .map(|part| {
-                    let tree = &tree;
-                    scope.spawn(move || -> Result<()> {
-                        for (path, file) in part {
-                            let dest = tree.join(path);
-                            if let Some(parent) = dest.parent() {
-                                crate::fs::create_dir_all(parent)?;
-                            }
-                            crate::fs::write(&dest, &file.contents)?;
-                            if chmod {
-                                crate::fs::set_mode(&dest, 0o644)?;
-                            }
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            workers.into_iter().try_for_each(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a skeleton writer thread failed")))
-            })
-        })?;
-        if chmod {
-            let dirs: std::collections::BTreeSet<&Path> = self
-                .files
-                .keys()
-                .flat_map(|p| Path::new(p).ancestors().skip(1))
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect();
-            for rel in dirs {
-                crate::fs::set_mode(&tree.join(rel), 0o755)?;
-            }
-        }
-        crate::fs::write(&staging.path().join(INDEX_FILE), &self.index_json()?)?;
-        crate::fs::set_mode(&staging.path().join(INDEX_FILE), 0o644)?;
-        crate::fs::set_mode(staging.path(), 0o755)?;
-        Ok(Staged {
-            dir,
-            staging: Some(staging),
-        })
-    }
-
-    /// Reads a skeleton directory, checking every file against the index so an incomplete
-    /// copy is reported instead of cooked.
-    pub fn read(dir: &Path) -> Result<Skeleton> {
-        let index_path = dir.join(INDEX_FILE);
-        if !dir.is_dir() {
-            bail!("skeleton directory `{}` does not exist", dir.display());
-        }
-        let bytes = crate::fs::read(&index_path).with_context(|| {
-            format!(
-                "`{}` is not a skeleton written by `cargo prebuild prepare`",
-                dir.display()
-            )
-        })?;
-        let index: Index = serde_json::from_slice(&bytes).with_context(|| {
-            format!("failed to parse skeleton index `{}`", index_path.display())
-        })?;
-        if index.format != FORMAT {
-            bail!(
-                "skeleton `{}` has format {}, this cargo-prebuild reads format {FORMAT}: \
-                 run `prepare` and `cook` with the same cargo-prebuild version",
-                dir.display(),
-                index.format
-            );
-        }
-        let mut skeleton = Skeleton {
-            files: BTreeMap::new(),
-            workspace: index.workspace,
-            stub_packages: index.stub_packages,
-        };
-        for entry in index.files {
-            check_relative(&entry.path)?;
-            let path = dir.join(TREE_DIR).join(&entry.path);
-            let contents = crate::fs::read(&path)?;
-            if sha256_hex(&contents) != entry.sha256 {
-                bail!(
-                    "skeleton file `{}` does not match the skeleton's index",
-                    path.display()
-                );
-            }
-            skeleton.files.insert(
-                entry.path,
-                File {
-                    kind: entry.kind,
-                    contents,
-                },
-            );
-        }
-        if skeleton.digest() != index.digest {
-            bail!("skeleton `{}` does not match its digest", dir.display());
-        }
-        Ok(skeleton)
-    }
-}
-
-/// A skeleton written beside its destination directory, not yet in place.
-#[derive(Debug)]
-pub struct Staged {
-    dir: PathBuf,
-    /// `None` when an identical skeleton is already in place.
-    staging: Option<tempfile::TempDir>,
-}
-
-impl Staged {
-    /// Renames the staged skeleton into place, replacing an earlier one.
-    pub fn commit(self) -> Result<()> {
-        let Some(staging) = self.staging else {
-            return Ok(());
-        };
-        let staging = staging.keep();
-        let result = swap_into_place(&staging, &self.dir);
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(&staging);
-        }
-        result
-    }
 }
 
 /// Whether a manifest table name holds dependencies.
@@ -339,51 +190,6 @@ pub fn create_dirs(base: &Path, file: &Path, created: &mut Vec<PathBuf>) -> Resu
         created.push(dir);
     }
     Ok(())
-}
-
-fn check_replaceable(dir: &Path) -> Result<()> {
-    if !dir.exists() {
-        return Ok(());
-    }
-    if !dir.is_dir() {
-        bail!(
-            "skeleton destination `{}` exists and is not a directory",
-            dir.display()
-        );
-    }
-    let empty = std::fs::read_dir(dir)
-        .with_context(|| format!("failed to read directory `{}`", dir.display()))?
-        .next()
-        .is_none();
-    if !empty && !dir.join(INDEX_FILE).is_file() {
-        bail!(
-            "`{}` exists and is not a skeleton; refusing to replace it (choose another \
-             `--skeleton` directory or remove it)",
-            dir.display()
-        );
-    }
-    Ok(())
-}
-
-fn swap_into_place(staging: &Path, dir: &Path) -> Result<()> {
-    if dir.exists() {
-        let old = staging.with_file_name(format!(
-            "{}.old",
-            staging
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or(".cargo-prebuild-old")
-        ));
-        crate::fs::rename(dir, &old)?;
-        if let Err(err) = crate::fs::rename(staging, dir) {
-            // Put the earlier skeleton back rather than leave nothing.
-            let _ = std::fs::rename(&old, dir);
-            return Err(err);
-        }
-        crate::fs::remove_dir_all(&old)
-    } else {
-        crate::fs::rename(staging, dir)
-    }
 }
 
 /// `/`-separated relative path from `base` to `path` (both absolute).

@@ -19,3 +19,4 @@ mod harness;
 mod key_and_seed;
 mod matching;
 mod minimal_key;
+mod skeleton_dir;

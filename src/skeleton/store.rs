@@ -1,0 +1,395 @@
+//! The skeleton directory on disk. The directory itself is never renamed or replaced (it may
+//! be a mount point or a symlink): a new skeleton is staged inside it, then switched in under
+//! an exclusive lock on it, `tree/` first and the index last. Readers hold a shared lock, so
+//! they read the earlier skeleton or the new one, never a mix. Only an earlier skeleton (its
+//! index parses and lists everything there) is ever replaced.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use super::{check_relative, sha256_hex, File, Index, Skeleton, FORMAT, INDEX_FILE, TREE_DIR};
+use crate::fs::DirLock;
+
+/// Prefix of the staging directories prepare writes inside the skeleton directory.
+const STAGING_PREFIX: &str = ".cargo-prebuild-staging-";
+/// Where the replaced tree waits, inside the staging directory, to be removed with it.
+const OLD_TREE: &str = "old-tree";
+/// How many paths an error names before it counts the rest.
+const NAMED: usize = 5;
+
+impl Skeleton {
+    /// Writes the skeleton into a staging directory inside `dir`, ready to replace an earlier
+    /// skeleton there by [`Staged::commit`]. Refuses, writing nothing, when `dir` holds
+    /// anything but an earlier skeleton. Dropping the result removes what was written.
+    pub fn stage(&self, dir: &Path) -> Result<Staged> {
+        let dir = crate::fs::absolute(dir)?;
+        check_replaceable(&dir)?;
+        let mut staged = Staged {
+            dir,
+            created: Vec::new(),
+            staging: None,
+        };
+        // An identical skeleton already there (a re-run with nothing changed) stays as it is.
+        if staged.dir.join(INDEX_FILE).is_file()
+            && Skeleton::read(&staged.dir).is_ok_and(|old| old == *self)
+        {
+            return Ok(staged);
+        }
+        staged.created = create_destination(&staged.dir)?;
+        // A committing prepare removes staging directories nobody holds: this one is created
+        // and held under a shared lock, so no commit can see it unheld.
+        let creating = crate::fs::lock_dir(&staged.dir, false)?;
+        let staging = tempfile::Builder::new()
+            .prefix(STAGING_PREFIX)
+            .tempdir_in(&staged.dir)
+            .with_context(|| {
+                format!(
+                    "failed to create a staging directory in `{}`",
+                    staged.dir.display()
+                )
+            })?;
+        // Held as long as this prepare lives: a staging directory nobody holds is what a
+        // killed prepare left, and the next commit removes it.
+        let lock = crate::fs::lock_dir(staging.path(), true)?;
+        drop(creating);
+        let root = staging.path().to_path_buf();
+        staged.staging = Some(Staging {
+            dir: staging,
+            _lock: lock,
+        });
+        self.write_into(&root).with_context(|| {
+            format!(
+                "failed to write the skeleton into `{}` (the earlier contents are unchanged)",
+                staged.dir.display()
+            )
+        })?;
+        Ok(staged)
+    }
+
+    /// Writes `tree/` and the index into `root`, a new empty directory.
+    fn write_into(&self, root: &Path) -> Result<()> {
+        let tree = root.join(TREE_DIR);
+        crate::fs::create_dir_all(&tree)?;
+        // Modes must not depend on the umask. Under the usual 022 umask, new files and
+        // directories already get 0644 and 0755: then one chmod per entry can be skipped.
+        let chmod = !crate::fs::has_mode(&tree, 0o755);
+        crate::fs::set_mode(&tree, 0o755)?;
+        // Creating hundreds of small files and their directories is what a large skeleton
+        // costs: a few threads share it, each with a run of neighbouring paths.
+        let files: Vec<(&String, &File)> = self.files.iter().collect();
+        let chunk = files.len().div_ceil(4).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = files
+                .chunks(chunk)
+                .map(|part| {
+                    let tree = &tree;
+                    scope.spawn(move || -> Result<()> {
+                        for (path, file) in part {
+                            let dest = tree.join(path);
+                            if let Some(parent) = dest.parent() {
+                                crate::fs::create_dir_all(parent)?;
+                            }
+                            crate::fs::write(&dest, &file.contents)?;
+                            if chmod {
+                                crate::fs::set_mode(&dest, 0o644)?;
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            workers.into_iter().try_for_each(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a skeleton writer thread failed")))
+            })
+        })?;
+        if chmod {
+            let dirs: BTreeSet<&Path> = self
+                .files
+                .keys()
+                .flat_map(|p| Path::new(p).ancestors().skip(1))
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+            for rel in dirs {
+                crate::fs::set_mode(&tree.join(rel), 0o755)?;
+            }
+        }
+        crate::fs::write(&root.join(INDEX_FILE), &self.index_json()?)?;
+        crate::fs::set_mode(&root.join(INDEX_FILE), 0o644)
+    }
+
+    /// Reads a skeleton directory, checking every file against the index so an incomplete
+    /// copy is reported instead of cooked.
+    pub fn read(dir: &Path) -> Result<Skeleton> {
+        if !dir.is_dir() {
+            bail!("skeleton directory `{}` does not exist", dir.display());
+        }
+        // Held while reading, so a prepare switching a new skeleton in waits. A directory
+        // that cannot be locked (no permission to open it) is read as it is.
+        let _lock = crate::fs::lock_dir(dir, false).ok();
+        read_unlocked(dir)
+    }
+}
+
+fn read_unlocked(dir: &Path) -> Result<Skeleton> {
+    let index_path = dir.join(INDEX_FILE);
+    let bytes = crate::fs::read(&index_path).with_context(|| {
+        format!(
+            "`{}` is not a skeleton written by `cargo prebuild prepare`",
+            dir.display()
+        )
+    })?;
+    let index: Index = serde_json::from_slice(&bytes)
+        .with_context(|| format!("failed to parse skeleton index `{}`", index_path.display()))?;
+    if index.format != FORMAT {
+        bail!(
+            "skeleton `{}` has format {}, this cargo-prebuild reads format {FORMAT}: \
+             run `prepare` and `cook` with the same cargo-prebuild version",
+            dir.display(),
+            index.format
+        );
+    }
+    let mut skeleton = Skeleton {
+        files: BTreeMap::new(),
+        workspace: index.workspace,
+        stub_packages: index.stub_packages,
+    };
+    for entry in index.files {
+        check_relative(&entry.path)?;
+        let path = dir.join(TREE_DIR).join(&entry.path);
+        let contents = crate::fs::read(&path)?;
+        if sha256_hex(&contents) != entry.sha256 {
+            bail!(
+                "skeleton file `{}` does not match the skeleton's index",
+                path.display()
+            );
+        }
+        skeleton.files.insert(
+            entry.path,
+            File {
+                kind: entry.kind,
+                contents,
+            },
+        );
+    }
+    if skeleton.digest() != index.digest {
+        bail!("skeleton `{}` does not match its digest", dir.display());
+    }
+    Ok(skeleton)
+}
+
+/// A skeleton staged inside its destination directory, not yet in place.
+#[derive(Debug)]
+pub struct Staged {
+    dir: PathBuf,
+    /// Directories created for `dir`, deepest first: removed again unless committed.
+    created: Vec<PathBuf>,
+    /// `None` when an identical skeleton is already in place.
+    staging: Option<Staging>,
+}
+
+#[derive(Debug)]
+struct Staging {
+    dir: tempfile::TempDir,
+    _lock: DirLock,
+}
+
+impl Staged {
+    /// Switches the staged skeleton in, replacing an earlier one.
+    pub fn commit(mut self) -> Result<()> {
+        let Some(staging) = self.staging.take() else {
+            return Ok(());
+        };
+        let mut keep = false;
+        let result = commit(&self.dir, staging.dir.path(), &mut keep);
+        if keep {
+            // It holds the earlier tree, which could not be put back: never delete it.
+            let _ = staging.dir.keep();
+        }
+        if result.is_ok() {
+            self.created.clear();
+        }
+        result
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        drop(self.staging.take());
+        for dir in &self.created {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+fn commit(dir: &Path, staging: &Path, keep: &mut bool) -> Result<()> {
+    let _lock = crate::fs::lock_dir(dir, true)?;
+    // Checked again under the lock: only now does nothing else change `dir`.
+    check_replaceable(dir)?;
+    remove_abandoned(dir, staging);
+    let new_index = crate::fs::read(&staging.join(INDEX_FILE))?;
+    // Another prepare may have put this very skeleton in place meanwhile.
+    if crate::fs::read_if_exists(&dir.join(INDEX_FILE))?.as_ref() == Some(&new_index)
+        && read_unlocked(dir).is_ok()
+    {
+        return Ok(());
+    }
+    let tree = dir.join(TREE_DIR);
+    let old = staging.join(OLD_TREE);
+    let had_tree = tree.symlink_metadata().is_ok();
+    if had_tree {
+        crate::fs::rename(&tree, &old)?;
+    }
+    let switched = crate::fs::rename(&staging.join(TREE_DIR), &tree).and_then(|()| {
+        // The commit point: the index names the tree now in place.
+        crate::fs::rename(&staging.join(INDEX_FILE), &dir.join(INDEX_FILE)).inspect_err(|_| {
+            let _ = std::fs::rename(&tree, staging.join(TREE_DIR));
+        })
+    });
+    let Err(err) = switched else {
+        return Ok(());
+    };
+    // Put the earlier tree back rather than leave its index naming nothing.
+    if had_tree {
+        if let Err(back) = crate::fs::rename(&old, &tree) {
+            *keep = true;
+            return Err(err.context(format!(
+                "the earlier skeleton's tree is kept in `{}` ({back:#})",
+                old.display()
+            )));
+        }
+    }
+    Err(err)
+}
+
+/// Creates `dir` (or, for a symlink to nowhere, the directory it names) with its missing
+/// parents; returns those created, deepest first.
+fn create_destination(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut target = dir.to_path_buf();
+    if !dir.exists() {
+        if let Ok(link) = std::fs::read_link(dir) {
+            // Like `cp -r src link`: write where the link points.
+            target = dir.parent().map_or(link.clone(), |p| p.join(&link));
+        }
+    }
+    let created: Vec<PathBuf> = target
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    crate::fs::create_dir_all(&target)?;
+    if !created.is_empty() {
+        crate::fs::set_mode(&target, 0o755)?;
+    }
+    Ok(created)
+}
+
+/// Removes staging directories that killed prepares left in `dir` (no process holds their
+/// lock); a live prepare's, and `ours`, stay.
+fn remove_abandoned(dir: &Path, ours: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if path == ours || !name.to_string_lossy().starts_with(STAGING_PREFIX) {
+            continue;
+        }
+        if let Ok(Some(_held)) = crate::fs::try_lock_dir(&path, true) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// Refuses `dir` unless replacing it loses nothing: it is missing, empty, or an earlier
+/// skeleton whose index parses and lists every file under it.
+fn check_replaceable(dir: &Path) -> Result<()> {
+    let meta = match std::fs::metadata(dir) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(err).with_context(|| format!("failed to read `{}`", dir.display())),
+    };
+    if !meta.is_dir() {
+        bail!(
+            "skeleton destination `{}` exists and is not a directory",
+            dir.display()
+        );
+    }
+    let index_path = dir.join(INDEX_FILE);
+    let mut reason = String::new();
+    let index: Option<Index> = match std::fs::read(&index_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .inspect_err(|err| {
+                reason = format!(" (its `{INDEX_FILE}` is not a skeleton index: {err})")
+            })
+            .ok(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => {
+            reason = format!(" (its `{INDEX_FILE}` cannot be read: {err})");
+            None
+        }
+    };
+    let listed: BTreeSet<PathBuf> = index
+        .iter()
+        .flat_map(|i| &i.files)
+        .map(|e| PathBuf::from(&e.path))
+        .collect();
+    let listed_dirs: BTreeSet<&Path> = listed.iter().flat_map(|p| p.ancestors().skip(1)).collect();
+    let mut in_the_way = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("failed to read directory `{}`", dir.display()))?
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("failed to read directory `{}`", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if name == INDEX_FILE && index.is_some() || name.starts_with(STAGING_PREFIX) && is_dir {
+            continue;
+        }
+        if name != TREE_DIR || !is_dir {
+            in_the_way.push(name);
+            continue;
+        }
+        let mut walk = walkdir::WalkDir::new(entry.path()).min_depth(1).into_iter();
+        while let Some(item) = walk.next() {
+            let item = item.with_context(|| format!("failed to read `{}`", dir.display()))?;
+            let rel = item
+                .path()
+                .strip_prefix(entry.path())
+                .unwrap_or(item.path());
+            let fits = if item.file_type().is_dir() {
+                listed_dirs.contains(rel)
+            } else {
+                listed.contains(rel)
+            };
+            if !fits {
+                in_the_way.push(format!("{TREE_DIR}/{}", rel.display()));
+                if item.file_type().is_dir() {
+                    walk.skip_current_dir();
+                }
+            }
+        }
+    }
+    if in_the_way.is_empty() {
+        return Ok(());
+    }
+    let mut named: Vec<String> = in_the_way
+        .iter()
+        .take(NAMED)
+        .map(|p| format!("`{p}`"))
+        .collect();
+    if in_the_way.len() > NAMED {
+        named.push(format!("and {} more", in_the_way.len() - NAMED));
+    }
+    bail!(
+        "refusing to write the skeleton into `{}`: it is not an earlier skeleton{reason}, and \
+         replacing it would delete {}; nothing was written or removed (choose another \
+         `--skeleton` directory, or move those away)",
+        dir.display(),
+        named.join(", ")
+    )
+}
