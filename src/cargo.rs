@@ -113,3 +113,14 @@ impl fmt::Display for CargoCommand {
         Ok(())
     }
 }
+
+/// The flags the installed cargo lists in `cargo build --help`, run in `dir` (so a toolchain
+/// file there picks the cargo).
+pub fn build_flags(dir: &Path) -> Result<Vec<crate::cli::CargoFlag>> {
+    let mut cmd = CargoCommand::new(dir);
+    cmd.args(["build", "--help"]);
+    let output = cmd.output()?;
+    Ok(crate::cli::parse_cargo_help(&String::from_utf8_lossy(
+        &output.stdout,
+    )))
+}
