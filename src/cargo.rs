@@ -16,13 +16,28 @@ pub struct CargoCommand {
     env_remove: Vec<&'static str>,
 }
 
+/// Flags for every cargo call of this run that takes no flags of its own (`prepare`'s
+/// `--locked`, `--offline`, `--frozen`, `--config`, `-Z`): set once, at the command's entry.
+static GLOBAL_ARGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Sets the flags every cargo call of this run takes (once; later calls are ignored).
+pub fn set_global_args(args: Vec<String>) {
+    let _ = GLOBAL_ARGS.set(args);
+}
+
+/// The flags set by [`set_global_args`], placed before the subcommand (cargo takes them
+/// there), or after it for `cargo metadata` run through `cargo_metadata`.
+pub fn global_args() -> Vec<String> {
+    GLOBAL_ARGS.get().cloned().unwrap_or_default()
+}
+
 impl CargoCommand {
     /// Cargo as the caller's cargo ran us (`CARGO`), or `cargo` from `PATH`.
     pub fn new(cwd: &Path) -> Self {
         let program = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
         CargoCommand {
             program,
-            args: Vec::new(),
+            args: global_args().into_iter().map(OsString::from).collect(),
             cwd: cwd.to_path_buf(),
             env_remove: Vec::new(),
         }

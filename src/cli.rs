@@ -616,9 +616,7 @@ pub fn parse_cargo_help(help: &str) -> Vec<CargoFlag> {
         // The description starts after a run of spaces.
         let spec = rest.split("  ").next().unwrap_or(rest).trim_end();
         let body = &spec[2..];
-        let end = body
-            .find(|c: char| c == ' ' || c == '[' || c == '=' || c == '.')
-            .unwrap_or(body.len());
+        let end = body.find([' ', '[', '=', '.']).unwrap_or(body.len());
         let long = &body[..end];
         if long.is_empty() {
             continue;

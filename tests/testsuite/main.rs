@@ -5,6 +5,7 @@
 
 mod support;
 
+mod cargo_flags;
 mod cleanup;
 mod cli;
 mod commands;
