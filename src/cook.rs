@@ -129,6 +129,7 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
             code: 130,
             target_dir: None,
             used: None,
+            record: None,
         })
     } else {
         seed_and_run(options, &skeleton, shell)
@@ -156,7 +157,7 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
         removed?;
         return Ok(130);
     }
-    let code = result?.code;
+    let ran = result?;
     removed?;
     if let Some(pruned) = pruned {
         shell.status(
@@ -164,6 +165,10 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
             format!("{} artifacts the dependency graph no longer uses", pruned?),
         );
     }
+    if let Some((record, target_dir)) = ran.record {
+        write_record(record, &target_dir, shell)?;
+    }
+    let code = ran.code;
     if let Err(err) = cleaned {
         // Stub artifacts can never be mistaken for real ones (their sources are gone), so a
         // failed cleanup costs disk space, not correctness.
@@ -317,6 +322,7 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
             code: run_cargo(options, skeleton, shell)?,
             target_dir: None,
             used: None,
+            record: None,
         });
     }
     let base = base_command(options, skeleton, shell);
@@ -346,6 +352,7 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
             code,
             target_dir: local_target_dir,
             used: None,
+            record: None,
         });
     }
     let used = if seeded {
@@ -375,12 +382,38 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
         Some(version) => version,
         None => crate::record::rustc_version(&base)?,
     };
-    write_record(options, &rustc, &target_dir, shell)?;
+    let command = options.command.cargo_subcommand();
+    let mut record = Record::capture(command, &options.flags, &options.workspace_dir, &rustc)?;
+    record.unit_graph = cook_unit_graph(options, &base, shell);
     Ok(Ran {
         code,
         target_dir: local_target_dir,
         used,
+        record: Some((record, target_dir)),
     })
+}
+
+/// Cook's external unit graph, for `build` to predict which packages it compiles anew;
+/// `None` (and `build` says "may") when cargo refuses `--unit-graph`.
+fn cook_unit_graph(
+    options: &CookOptions,
+    base: &CargoCommand,
+    shell: &Shell,
+) -> Option<crate::units::UnitGraph> {
+    let mut cmd = base.clone();
+    cmd.arg(options.command.cargo_subcommand());
+    if options.command == CookCommand::Test {
+        cmd.arg("--no-run");
+    }
+    cmd.args(options.flags.listing_args(true))
+        .args(&options.extra);
+    match crate::units::unit_graph(&cmd) {
+        Ok(graph) => Some(graph),
+        Err(err) => {
+            shell.verbose("Skipped", format!("recording the unit graph: {err:#}"));
+            None
+        }
+    }
 }
 
 /// What [`seed_and_run`] did.
@@ -391,17 +424,15 @@ struct Ran {
     target_dir: Option<PathBuf>,
     /// With a seed: the units the graph uses, to prune the rest once the stubs are gone.
     used: Option<std::collections::BTreeSet<(PathBuf, String)>>,
+    /// After a successful build: the record to write once the stubs are gone, and the
+    /// target dir it goes to.
+    record: Option<(Record, PathBuf)>,
 }
 
-/// Records how cook ran in the target directory, for `cargo prebuild build` to compare with.
-fn write_record(
-    options: &CookOptions,
-    rustc: &str,
-    target_dir: &Path,
-    shell: &Shell,
-) -> Result<()> {
-    let command = options.command.cargo_subcommand();
-    let record = Record::capture(command, &options.flags, &options.workspace_dir, rustc)?;
+/// Records how cook ran in the target directory, with the units it left there, for `build`
+/// and `verify` to compare with.
+fn write_record(mut record: Record, target_dir: &Path, shell: &Shell) -> Result<()> {
+    record.units = Some(crate::units::target_units(target_dir)?);
     record.write(target_dir)?;
     shell.verbose(
         "Recorded",

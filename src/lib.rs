@@ -12,11 +12,13 @@ pub mod cook;
 pub mod diff;
 pub mod flags;
 pub mod fs;
+pub mod gate;
 pub mod prepare;
 pub mod record;
 pub mod seed;
 pub mod shell;
 pub mod skeleton;
+pub mod units;
 pub mod verify;
 pub mod workspace;
 

@@ -179,7 +179,7 @@ pub fn used_units(cmd: &CargoCommand) -> Result<BTreeSet<(PathBuf, String)>> {
 
 /// `<profile>/deps/libitoa-0123456789abcdef.rlib` -> (`<profile>`, `0123456789abcdef`);
 /// `<profile>/build/foo-<hash>/out` and `<profile>/build/foo-<hash>/build-script-build` too.
-fn unit_of(path: &Path) -> Option<(PathBuf, String)> {
+pub fn unit_of(path: &Path) -> Option<(PathBuf, String)> {
     let mut cur = path;
     loop {
         let parent = cur.parent()?;

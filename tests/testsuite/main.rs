@@ -14,6 +14,7 @@ mod determinism;
 mod e2e;
 mod fidelity;
 mod fleet;
+mod gates;
 mod guess;
 mod harness;
 mod key_and_seed;
