@@ -645,7 +645,38 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
     if args.get(1).is_none_or(|arg| arg != "prebuild") {
         args.insert(1.min(args.len()), OsString::from("prebuild"));
     }
+    move_output_flags_after_command(&mut args);
     args
+}
+
+/// `cargo prebuild -q prepare` means `cargo prebuild prepare -q`, as `cargo -q build` means
+/// `cargo build -q`: output flags before the command move behind it.
+fn move_output_flags_after_command(args: &mut Vec<OsString>) {
+    let mut moved = Vec::new();
+    let i = 2;
+    while let Some(arg) = args.get(i).map(|a| a.to_string_lossy().into_owned()) {
+        let is_flag = arg == "-q"
+            || arg == "--quiet"
+            || arg == "--verbose"
+            || arg.starts_with("--color=")
+            || (arg.len() > 1 && arg.starts_with('-') && arg[1..].chars().all(|c| c == 'v'));
+        if is_flag {
+            moved.push(args.remove(i));
+        } else if arg == "--color" && i + 1 < args.len() {
+            moved.push(args.remove(i));
+            moved.push(args.remove(i));
+        } else {
+            break;
+        }
+    }
+    if moved.is_empty() {
+        return;
+    }
+    // Behind the command name, if there is one; else back where they were, for clap to judge.
+    let at = if i < args.len() { i + 1 } else { 2 };
+    for (n, arg) in moved.into_iter().enumerate() {
+        args.insert(at + n, arg);
+    }
 }
 
 fn clap_cargo_styles() -> clap::builder::Styles {
@@ -708,6 +739,30 @@ mod tests {
         assert_eq!(
             args,
             ["cargo-prebuild", "prebuild", "cook"].map(OsString::from)
+        );
+        let args = normalize_args(
+            [
+                "cargo-prebuild",
+                "-q",
+                "--color",
+                "never",
+                "prepare",
+                "--dry-run",
+            ]
+            .map(OsString::from),
+        );
+        assert_eq!(
+            args,
+            [
+                "cargo-prebuild",
+                "prebuild",
+                "prepare",
+                "-q",
+                "--color",
+                "never",
+                "--dry-run"
+            ]
+            .map(OsString::from)
         );
     }
 }

@@ -190,35 +190,59 @@ fn cook_accepts_cargo_chefs_no_std_with_a_note() {
 fn timings_is_not_called_unstable() {
     let out = prebuild(&std::env::temp_dir(), ["cook", "--help"]);
     out.assert_ok("cook --help");
-    let line = out
-        .stdout_str()
-        .lines()
-        .find(|l| l.contains("--timings"))
-        .map(str::to_string)
-        .unwrap_or_default();
-    assert!(!line.is_empty() && !line.contains("unstable"), "{line:?}");
+    let stdout = out.stdout_str();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("--timings"))
+        .unwrap_or_else(|| panic!("no --timings in\n{stdout}"));
+    // The flag's line and its description (on the next line in the long help).
+    let text = lines[at..(at + 2).min(lines.len())].join("\n");
+    assert!(!text.contains("unstable"), "{text}");
 }
 
-/// `-q` is accepted by every command and silences its statuses.
+/// `-q` is accepted by every command, before or after the command's name, and silences its
+/// statuses.
 #[test]
 fn quiet_works_on_every_command() {
-    let p = itoa_project();
+    let p = project()
+        .file(
+            "Cargo.toml",
+            "[package]\nname = \"quiet\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n",
+        )
+        .file("src/main.rs", "fn main() {}\n")
+        .build();
     let (skel, builder) = p.skeleton_and_builder();
     let skel_s = skel.to_str().unwrap();
-    let mut cook = prebuild_cmd(&builder);
-    cook.args(["cook", "-q", "--ignore-rust-version", "--skeleton", skel_s]);
-    let out = run(&mut cook);
+    for args in [
+        &["-q", "cook", "--skeleton", skel_s][..],
+        &["cook", "-q", "--skeleton", skel_s, "--seed", skel_s],
+    ] {
+        let fresh = p.sandbox().join(format!("builder-{}", args[0]));
+        fs::create_dir_all(&fresh).unwrap();
+        let out = prebuild(&fresh, args);
+        out.assert_ok(&format!("{args:?}"));
+        assert!(
+            out.stderr_str().trim().is_empty(),
+            "{args:?}\n{}",
+            out.describe()
+        );
+    }
+    let out = prebuild(&builder, ["cook", "-q", "--skeleton", skel_s]);
     out.assert_ok("cook -q");
-    assert!(out.stderr_str().trim().is_empty(), "{}", out.describe());
     copy_tree(p.root(), &builder, MtimePolicy::PreserveOlder, &["target"]);
     for args in [
-        &["build", "-q", "--ignore-rust-version"][..],
-        &["verify", "-q", "--ignore-rust-version"],
-        &["build", "--ignore-rust-version", "--verify", "-q"],
+        &["build", "-q"][..],
+        &["-q", "build"],
+        &["verify", "-q"],
+        &["-q", "verify"],
+        &["build", "--verify", "-q"],
         &["diff", "-q", skel_s, skel_s],
+        &["-q", "diff", skel_s, skel_s],
         &["prepare", "-q", "--dry-run"],
+        &["-q", "prepare", "--dry-run"],
     ] {
-        let dir = if args[0] == "prepare" {
+        let dir = if args.contains(&"prepare") {
             p.root()
         } else {
             &builder
