@@ -596,7 +596,8 @@ fn seeded_bump(p: &Project, b: Bump<'_>) {
 
     copy_tree(p.root(), &builder2, MtimePolicy::PreserveOlder, &["target"]);
     let mut args = vec!["build", "--locked", "--message-format", "json"];
-    args.extend_from_slice(b.flags);
+    // cook's `-- ARGS` are plain cargo arguments to the real build.
+    args.extend(b.flags.iter().filter(|f| **f != "--"));
     let out = cargo(&builder2, &args);
     out.assert_ok("real build after the seeded cook");
     let report = BuildReport::parse(&out.stdout);
@@ -1098,5 +1099,24 @@ fn seeded_cook_prunes_nothing_when_the_listing_fails() {
         report.external_compiled().is_empty(),
         "units in use were deleted: {:?}",
         report.external_compiled()
+    );
+}
+
+/// Arguments after `--` reach the seeded cook's listing run too: cooked `-- --release`, the
+/// bumped crate's old release units are pruned (a listing without them would list the debug
+/// profile instead, compiling it, and prune nothing in release).
+#[test]
+fn seeded_cook_lists_with_the_arguments_after_double_dash() {
+    seeded_bump(
+        &seed_fixture(),
+        Bump {
+            flags: &["--", "--release"],
+            profile: "release",
+            krate: "itoa",
+            versions: ["1.0.10", "1.0.9"],
+            recompiled: &["itoa"],
+            reused: &["cfg-if", "either", "smallvec"],
+            stdout: "app 6 unix",
+        },
     );
 }
