@@ -297,15 +297,21 @@ fn base_command(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Ca
     }
 }
 
+/// The cargo subcommand cook runs: `test` builds its units without running them.
+fn cook_subcommand(command: CookCommand) -> Vec<&'static str> {
+    let mut args = vec![command.cargo_subcommand()];
+    if command == CookCommand::Test {
+        args.push("--no-run");
+    }
+    args
+}
+
 fn run_cargo(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<i32> {
     let mut cmd = base_command(options, skeleton, shell);
     if options.fetch_only {
         cmd.arg("fetch").args(options.flags.fetch_args());
     } else {
-        cmd.arg(options.command.cargo_subcommand());
-        if options.command == CookCommand::Test {
-            cmd.arg("--no-run");
-        }
+        cmd.args(cook_subcommand(options.command));
         cmd.args(options.flags.build_args(true, true));
     }
     cmd.args(&options.extra);
@@ -357,10 +363,7 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
     }
     let used = if seeded {
         let mut cmd = base.clone();
-        cmd.arg(options.command.cargo_subcommand());
-        if options.command == CookCommand::Test {
-            cmd.arg("--no-run");
-        }
+        cmd.args(cook_subcommand(options.command));
         cmd.args(options.flags.listing_args(true))
             .args(["--quiet", "--message-format", "json"])
             .args(&options.extra);
@@ -401,10 +404,7 @@ fn cook_unit_graph(
     shell: &Shell,
 ) -> Option<crate::units::UnitGraph> {
     let mut cmd = base.clone();
-    cmd.arg(options.command.cargo_subcommand());
-    if options.command == CookCommand::Test {
-        cmd.arg("--no-run");
-    }
+    cmd.args(cook_subcommand(options.command));
     cmd.args(options.flags.listing_args(true))
         .args(&options.extra);
     match crate::units::unit_graph(&cmd) {

@@ -179,3 +179,47 @@ fn build_names_exactly_the_packages_that_recompile() {
         "{warnings:?}"
     );
 }
+
+/// A cargo that refuses `--unit-graph` (a wrapper standing in for one that drops the flag):
+/// cook records no graph, and `build` falls back to naming the difference with "may".
+#[test]
+fn build_says_may_without_a_unit_graph() {
+    let p = fixture();
+    let wrapper = p.sandbox().join("cargo-without-unit-graph.sh");
+    fs::write(
+        &wrapper,
+        "#!/bin/sh\ncase \" $* \" in\n  *\" --unit-graph \"*)\n    echo 'error: unexpected argument --unit-graph' >&2\n    exit 1;;\nesac\nexec \"$REAL_CARGO\" \"$@\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    let real = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let dir = p.sandbox().join("no-graph/app");
+    fs::create_dir_all(&dir).unwrap();
+    let mut cook = prebuild_cmd(&dir);
+    cook.env("CARGO", &wrapper)
+        .env("REAL_CARGO", &real)
+        .args(["cook", "--workspace", "--skeleton"])
+        .arg(&skel);
+    run(&mut cook).assert_ok("cook with a cargo refusing --unit-graph");
+    let record: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("target/cargo-prebuild-cook.json")).unwrap())
+            .unwrap();
+    assert!(record["unit-graph"].is_null(), "{record:#}");
+    copy_tree(p.root(), &dir, MtimePolicy::PreserveOlder, &["target"]);
+    let mut build = prebuild_cmd(&dir);
+    build
+        .env("CARGO", &wrapper)
+        .env("REAL_CARGO", &real)
+        .args(["build", "-p", "other"]);
+    let out = run(&mut build);
+    out.assert_ok("build -p other");
+    let warnings = recompile_warnings(&out.stderr_str());
+    assert_eq!(warnings.len(), 1, "{}", out.describe());
+    assert!(
+        warnings[0].starts_with("warning: dependencies may recompile: cook selected `--workspace`"),
+        "{warnings:?}"
+    );
+}
