@@ -16,13 +16,28 @@ pub struct CargoCommand {
     env_remove: Vec<&'static str>,
 }
 
+/// Flags for every cargo call of this run that takes no flags of its own (`prepare`'s
+/// `--locked`, `--offline`, `--frozen`, `--config`, `-Z`): set once, at the command's entry.
+static GLOBAL_ARGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Sets the flags every cargo call of this run takes (once; later calls are ignored).
+pub fn set_global_args(args: Vec<String>) {
+    let _ = GLOBAL_ARGS.set(args);
+}
+
+/// The flags set by [`set_global_args`], placed before the subcommand (cargo takes them
+/// there), or after it for `cargo metadata` run through `cargo_metadata`.
+pub fn global_args() -> Vec<String> {
+    GLOBAL_ARGS.get().cloned().unwrap_or_default()
+}
+
 impl CargoCommand {
     /// Cargo as the caller's cargo ran us (`CARGO`), or `cargo` from `PATH`.
     pub fn new(cwd: &Path) -> Self {
         let program = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
         CargoCommand {
             program,
-            args: Vec::new(),
+            args: global_args().into_iter().map(OsString::from).collect(),
             cwd: cwd.to_path_buf(),
             env_remove: Vec::new(),
         }
@@ -112,4 +127,15 @@ impl fmt::Display for CargoCommand {
         }
         Ok(())
     }
+}
+
+/// The flags the installed cargo lists in `cargo build --help`, run in `dir` (so a toolchain
+/// file there picks the cargo).
+pub fn build_flags(dir: &Path) -> Result<Vec<crate::cli::CargoFlag>> {
+    let mut cmd = CargoCommand::new(dir);
+    cmd.args(["build", "--help"]);
+    let output = cmd.output()?;
+    Ok(crate::cli::parse_cargo_help(&String::from_utf8_lossy(
+        &output.stdout,
+    )))
 }

@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// `cargo` wrapper so that `cargo prebuild <cmd>` parses as cargo hands it to us.
 #[derive(Debug, Parser)]
@@ -64,6 +64,10 @@ pub struct PrepareArgs {
     /// Per-image skeleton: only the member owning this binary and what it needs (repeatable)
     #[arg(long, value_name = "NAME", help_heading = "Package Selection")]
     pub bin: Vec<String>,
+
+    /// `--locked`, `--offline`, `--frozen`, `--config`, `-Z`, for the cargo calls prepare makes
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -138,6 +142,14 @@ pub struct CookArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "fetch_only")]
     pub seed: Option<PathBuf>,
 
+    /// Accepted for cargo-chef's Dockerfiles and not needed: stubs are `no_std`/`no_main`
+    /// already where there is no `std`
+    #[arg(long)]
+    pub no_std: bool,
+
+    #[command(flatten)]
+    pub manifest_path: ManifestPathArg,
+
     #[command(flatten)]
     pub build: BuildArgs,
 
@@ -165,6 +177,9 @@ pub struct BuildCmdArgs {
     pub rebuild_local: bool,
 
     #[command(flatten)]
+    pub manifest_path: ManifestPathArg,
+
+    #[command(flatten)]
     pub build: BuildArgs,
 
     /// Extra arguments appended to the cargo command line
@@ -175,6 +190,9 @@ pub struct BuildCmdArgs {
 /// `cargo prebuild verify`: prove the build output holds no stub and reused the cook.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    #[command(flatten)]
+    pub manifest_path: ManifestPathArg,
+
     #[command(flatten)]
     pub build: BuildArgs,
 
@@ -225,6 +243,38 @@ pub struct BuildArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    /// Other flags of the installed `cargo build` (see [`parse`]), forwarded as given.
+    #[arg(skip)]
+    pub passthrough: Vec<OsString>,
+}
+
+/// `--manifest-path` of cook, build and verify: they run in the manifest's directory.
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Manifest Options")]
+pub struct ManifestPathArg {
+    /// Path to Cargo.toml (cook: where the real one will be; it need not exist yet)
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+impl ManifestPathArg {
+    /// The directory to run in: the manifest's, else the current one.
+    pub fn dir(&self) -> anyhow::Result<PathBuf> {
+        let Some(path) = &self.manifest_path else {
+            return Ok(std::env::current_dir()?);
+        };
+        if path.file_name().is_none_or(|n| n != "Cargo.toml") {
+            anyhow::bail!(
+                "the manifest-path must be a path to a Cargo.toml file: `{}`",
+                path.display()
+            );
+        }
+        let path = crate::fs::absolute(path)?;
+        Ok(path
+            .parent()
+            .map_or_else(|| path.clone(), std::path::Path::to_path_buf))
+    }
 }
 
 #[derive(Debug, Args, Default, Clone)]
@@ -310,7 +360,7 @@ pub struct CompileArgs {
     /// Number of parallel jobs
     #[arg(short = 'j', long, value_name = "N", allow_hyphen_values = true)]
     pub jobs: Option<String>,
-    /// Timing output formats (unstable) (comma separated): html, json
+    /// Output a build timing report at the end of the build
     #[arg(long, value_name = "FMTS", num_args = 0..=1, require_equals = true)]
     pub timings: Option<Option<String>>,
 }
@@ -376,7 +426,218 @@ impl Cargo {
 /// Parse `std::env::args`, accepting both `cargo prebuild <cmd>` (as cargo runs us) and a
 /// direct `cargo-prebuild <cmd>` (then `prebuild` is inserted, as cargo-semver-checks does).
 pub fn parse() -> Cargo {
-    Cargo::parse_from(normalize_args(std::env::args_os()))
+    let args = normalize_args(std::env::args_os());
+    let cargo_flags = || {
+        let dir = std::env::current_dir().unwrap_or_default();
+        crate::cargo::build_flags(&dir).unwrap_or_default()
+    };
+    try_parse_from(args, cargo_flags).unwrap_or_else(|err| err.exit())
+}
+
+/// The subcommands that take every `cargo build` flag.
+const BUILD_LIKE: [&str; 3] = ["cook", "build", "verify"];
+
+/// Parses `args`. A flag cook, build or verify do not define themselves is looked up in the
+/// installed cargo's own list (`cargo_flags`, which runs `cargo build --help`, asked only
+/// then, so a known command line costs no process) and forwarded to cargo as given: every
+/// flag of this cargo is accepted, including ones added after this tool was written.
+pub fn try_parse_from(
+    args: Vec<OsString>,
+    cargo_flags: impl FnOnce() -> Vec<CargoFlag>,
+) -> Result<Cargo, clap::Error> {
+    let err = match Cargo::try_parse_from(&args) {
+        Ok(cli) => return Ok(cli),
+        Err(err) => err,
+    };
+    let is_build_like = args
+        .iter()
+        .skip(2)
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+        .is_some_and(|a| BUILD_LIKE.iter().any(|c| a == c));
+    if err.kind() != clap::error::ErrorKind::UnknownArgument || !is_build_like {
+        return Err(err);
+    }
+    let flags = cargo_flags();
+    let mut cmd = Cargo::command();
+    let mut added: Vec<(String, CargoFlag)> = Vec::new();
+    cmd = cmd.mut_subcommand("prebuild", |mut prebuild| {
+        for name in BUILD_LIKE {
+            prebuild = prebuild.mut_subcommand(name, |sub| {
+                let (sub, ids) = add_cargo_flags(sub, &flags);
+                for id in ids {
+                    if !added.iter().any(|(a, _)| a == &id.0) {
+                        added.push(id);
+                    }
+                }
+                sub
+            });
+        }
+        prebuild
+    });
+    let matches = cmd.try_get_matches_from(&args)?;
+    let mut cli = Cargo::from_arg_matches(&matches)?;
+    let sub = matches
+        .subcommand_matches("prebuild")
+        .and_then(|m| m.subcommand())
+        .map(|(_, m)| m);
+    let mut passthrough = Vec::new();
+    if let Some(m) = sub {
+        for (id, flag) in &added {
+            flag.forward(m, id, &mut passthrough);
+        }
+    }
+    let Cargo::Prebuild(prebuild) = &mut cli;
+    match &mut prebuild.command {
+        Command::Cook(a) => a.build.passthrough = passthrough,
+        Command::Build(a) => a.build.passthrough = passthrough,
+        Command::Verify(a) => a.build.passthrough = passthrough,
+        Command::Prepare(_) | Command::Diff(_) => {}
+    }
+    Ok(cli)
+}
+
+/// One flag of `cargo build --help`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CargoFlag {
+    pub long: String,
+    pub short: Option<char>,
+    pub value: FlagValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagValue {
+    /// `--keep-going`
+    None,
+    /// `--artifact-dir <PATH>`
+    Required,
+    /// `--timings[=<FMTS>]` (`equals`) or `--bin [<NAME>]`
+    Optional { equals: bool },
+}
+
+impl CargoFlag {
+    fn id(&self) -> String {
+        format!("cargo-flag-{}", self.long)
+    }
+
+    fn arg(&self, short_free: bool) -> clap::Arg {
+        let mut arg = clap::Arg::new(self.id())
+            .long(self.long.clone())
+            .help("Forwarded to cargo (see `cargo build --help`)")
+            .help_heading("Other cargo build options");
+        if let Some(short) = self.short.filter(|_| short_free) {
+            arg = arg.short(short);
+        }
+        match self.value {
+            FlagValue::None => arg.action(clap::ArgAction::Count),
+            FlagValue::Required => arg
+                .action(clap::ArgAction::Append)
+                .value_parser(clap::value_parser!(OsString))
+                .allow_hyphen_values(true),
+            FlagValue::Optional { equals } => arg
+                .action(clap::ArgAction::Append)
+                .value_parser(clap::value_parser!(OsString))
+                .num_args(0..=1)
+                .require_equals(equals),
+        }
+    }
+
+    /// Appends the flag as given on the command line, once per occurrence.
+    fn forward(&self, m: &clap::ArgMatches, id: &str, out: &mut Vec<OsString>) {
+        let flag = format!("--{}", self.long);
+        if self.value == FlagValue::None {
+            for _ in 0..m.get_count(id) {
+                out.push(flag.clone().into());
+            }
+            return;
+        }
+        let Some(occurrences) = m.get_raw_occurrences(id) else {
+            return;
+        };
+        for values in occurrences {
+            let values: Vec<&std::ffi::OsStr> = values.collect();
+            match values.as_slice() {
+                [] => out.push(flag.clone().into()),
+                values => {
+                    for value in values {
+                        let mut arg = OsString::from(format!("{flag}="));
+                        arg.push(value);
+                        out.push(arg);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the flags `sub` lacks; returns it with `(id, flag)` of each added.
+fn add_cargo_flags(
+    mut sub: clap::Command,
+    flags: &[CargoFlag],
+) -> (clap::Command, Vec<(String, CargoFlag)>) {
+    let mut added = Vec::new();
+    for flag in flags {
+        let known = flag.long == "help"
+            || sub.get_arguments().any(|a| {
+                a.get_long_and_visible_aliases()
+                    .is_some_and(|names| names.contains(&flag.long.as_str()))
+            });
+        if known {
+            continue;
+        }
+        let short_free = flag
+            .short
+            .is_some_and(|s| s != 'h' && !sub.get_arguments().any(|a| a.get_short() == Some(s)));
+        sub = sub.arg(flag.arg(short_free));
+        added.push((flag.id(), flag.clone()));
+    }
+    (sub, added)
+}
+
+/// The flags listed by `cargo build --help` (or any cargo help page).
+pub fn parse_cargo_help(help: &str) -> Vec<CargoFlag> {
+    let mut flags = Vec::new();
+    for line in help.lines() {
+        let mut rest = line.trim_start();
+        if !rest.starts_with('-') {
+            continue;
+        }
+        let mut short = None;
+        if !rest.starts_with("--") {
+            short = rest.chars().nth(1);
+            rest = rest
+                .get(2..)
+                .unwrap_or("")
+                .trim_start_matches(',')
+                .trim_start();
+            if !rest.starts_with("--") {
+                continue;
+            }
+        }
+        // The description starts after a run of spaces.
+        let spec = rest.split("  ").next().unwrap_or(rest).trim_end();
+        let body = &spec[2..];
+        let end = body.find([' ', '[', '=', '.']).unwrap_or(body.len());
+        let long = &body[..end];
+        if long.is_empty() {
+            continue;
+        }
+        let after = &body[end..];
+        let value = if after.starts_with("[=") {
+            FlagValue::Optional { equals: true }
+        } else if after.starts_with(" [") {
+            FlagValue::Optional { equals: false }
+        } else if after.starts_with(" <") || after.starts_with('=') {
+            FlagValue::Required
+        } else {
+            FlagValue::None
+        };
+        flags.push(CargoFlag {
+            long: long.to_string(),
+            short,
+            value,
+        });
+    }
+    flags
 }
 
 pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
@@ -384,7 +645,38 @@ pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString>
     if args.get(1).is_none_or(|arg| arg != "prebuild") {
         args.insert(1.min(args.len()), OsString::from("prebuild"));
     }
+    move_output_flags_after_command(&mut args);
     args
+}
+
+/// `cargo prebuild -q prepare` means `cargo prebuild prepare -q`, as `cargo -q build` means
+/// `cargo build -q`: output flags before the command move behind it.
+fn move_output_flags_after_command(args: &mut Vec<OsString>) {
+    let mut moved = Vec::new();
+    let i = 2;
+    while let Some(arg) = args.get(i).map(|a| a.to_string_lossy().into_owned()) {
+        let is_flag = arg == "-q"
+            || arg == "--quiet"
+            || arg == "--verbose"
+            || arg.starts_with("--color=")
+            || (arg.len() > 1 && arg.starts_with('-') && arg[1..].chars().all(|c| c == 'v'));
+        if is_flag {
+            moved.push(args.remove(i));
+        } else if arg == "--color" && i + 1 < args.len() {
+            moved.push(args.remove(i));
+            moved.push(args.remove(i));
+        } else {
+            break;
+        }
+    }
+    if moved.is_empty() {
+        return;
+    }
+    // Behind the command name, if there is one; else back where they were, for clap to judge.
+    let at = if i < args.len() { i + 1 } else { 2 };
+    for (n, arg) in moved.into_iter().enumerate() {
+        args.insert(at + n, arg);
+    }
 }
 
 fn clap_cargo_styles() -> clap::builder::Styles {
@@ -402,11 +694,38 @@ fn clap_cargo_styles() -> clap::builder::Styles {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_consistent() {
         Cargo::command().debug_assert();
+    }
+
+    #[test]
+    fn cargo_help_lines_are_read_as_flags() {
+        let help = "Options:\n      --future-incompat-report   Outputs a report\n  -v, --verbose...    Use verbose\n  -Z <FLAG>   Unstable\n  -p, --package [<SPEC>]  Package\n      --timings[=<FMTS>]  Timings\n      --artifact-dir <PATH>     Copy (unstable)\n";
+        let flags = parse_cargo_help(help);
+        let spelled: Vec<(String, Option<char>, FlagValue)> = flags
+            .into_iter()
+            .map(|f| (f.long, f.short, f.value))
+            .collect();
+        assert_eq!(
+            spelled,
+            [
+                ("future-incompat-report".to_string(), None, FlagValue::None),
+                ("verbose".to_string(), Some('v'), FlagValue::None),
+                (
+                    "package".to_string(),
+                    Some('p'),
+                    FlagValue::Optional { equals: false }
+                ),
+                (
+                    "timings".to_string(),
+                    None,
+                    FlagValue::Optional { equals: true }
+                ),
+                ("artifact-dir".to_string(), None, FlagValue::Required),
+            ]
+        );
     }
 
     #[test]
@@ -420,6 +739,30 @@ mod tests {
         assert_eq!(
             args,
             ["cargo-prebuild", "prebuild", "cook"].map(OsString::from)
+        );
+        let args = normalize_args(
+            [
+                "cargo-prebuild",
+                "-q",
+                "--color",
+                "never",
+                "prepare",
+                "--dry-run",
+            ]
+            .map(OsString::from),
+        );
+        assert_eq!(
+            args,
+            [
+                "cargo-prebuild",
+                "prebuild",
+                "prepare",
+                "-q",
+                "--color",
+                "never",
+                "--dry-run"
+            ]
+            .map(OsString::from)
         );
     }
 }

@@ -38,7 +38,7 @@ impl CookOptions {
     pub fn from_args(args: &CookArgs, shell: &Shell) -> Result<CookOptions> {
         Ok(CookOptions {
             skeleton_dir: crate::fs::absolute(&args.skeleton)?,
-            workspace_dir: std::env::current_dir()?,
+            workspace_dir: cook_dir(args)?,
             command: if args.check {
                 CookCommand::Check
             } else if args.clippy {
@@ -55,6 +55,14 @@ impl CookOptions {
             seed: args.seed.as_deref().map(crate::fs::absolute).transpose()?,
         })
     }
+}
+
+/// The directory the real workspace root will be copied to: the current one, or that of
+/// `--manifest-path` (made if missing: cook runs before the sources are copied there).
+fn cook_dir(args: &CookArgs) -> Result<PathBuf> {
+    let dir = args.manifest_path.dir()?;
+    crate::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 /// One file cook wrote, to be removed afterwards.
@@ -117,7 +125,12 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
 
     // A Ctrl-C while laying out reached no cargo yet: do not start one.
     let result = if interrupted.load(Ordering::SeqCst) {
-        Ok((130, None))
+        Ok(Ran {
+            code: 130,
+            target_dir: None,
+            used: None,
+            record: None,
+        })
     } else {
         seed_and_run(options, &skeleton, shell)
     };
@@ -125,8 +138,13 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
     let cleaned = if options.fetch_only || interrupted {
         Ok(())
     } else {
-        let target_dir = result.as_ref().ok().and_then(|(_, dir)| dir.as_deref());
+        let target_dir = result.as_ref().ok().and_then(|r| r.target_dir.as_deref());
         clean_stub_artifacts(options, &skeleton, target_dir, shell)
+    };
+    // After the stubs went, so the count is of dependency artifacts only.
+    let pruned = match result.as_ref().ok().and_then(|r| r.used.as_ref()) {
+        Some(used) if !interrupted => Some(crate::seed::prune(used)),
+        _ => None,
     };
     // The journal goes only once everything on it is: a failed removal is retried by the
     // next cook.
@@ -139,8 +157,18 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
         removed?;
         return Ok(130);
     }
-    let (code, _) = result?;
+    let ran = result?;
     removed?;
+    if let Some(pruned) = pruned {
+        shell.status(
+            "Pruned",
+            format!("{} artifacts the dependency graph no longer uses", pruned?),
+        );
+    }
+    if let Some((record, target_dir)) = ran.record {
+        write_record(record, &target_dir, shell)?;
+    }
+    let code = ran.code;
     if let Err(err) = cleaned {
         // Stub artifacts can never be mistaken for real ones (their sources are gone), so a
         // failed cleanup costs disk space, not correctness.
@@ -269,15 +297,21 @@ fn base_command(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Ca
     }
 }
 
+/// The cargo subcommand cook runs: `test` builds its units without running them.
+fn cook_subcommand(command: CookCommand) -> Vec<&'static str> {
+    let mut args = vec![command.cargo_subcommand()];
+    if command == CookCommand::Test {
+        args.push("--no-run");
+    }
+    args
+}
+
 fn run_cargo(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<i32> {
     let mut cmd = base_command(options, skeleton, shell);
     if options.fetch_only {
         cmd.arg("fetch").args(options.flags.fetch_args());
     } else {
-        cmd.arg(options.command.cargo_subcommand());
-        if options.command == CookCommand::Test {
-            cmd.arg("--no-run");
-        }
+        cmd.args(cook_subcommand(options.command));
         cmd.args(options.flags.build_args(true, true));
     }
     cmd.args(&options.extra);
@@ -288,13 +322,14 @@ fn run_cargo(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Resul
 
 /// Plants the seed (if any), runs cargo, prunes what a seed left unused, records how cook ran.
 /// Returns cargo's exit code and the target dir if it was worked out without cargo.
-fn seed_and_run(
-    options: &CookOptions,
-    skeleton: &Skeleton,
-    shell: &Shell,
-) -> Result<(i32, Option<PathBuf>)> {
+fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<Ran> {
     if options.fetch_only {
-        return Ok((run_cargo(options, skeleton, shell)?, None));
+        return Ok(Ran {
+            code: run_cargo(options, skeleton, shell)?,
+            target_dir: None,
+            used: None,
+            record: None,
+        });
     }
     let base = base_command(options, skeleton, shell);
     // Cook's own cargo and rustc calls are overhead on every build: the target dir is worked
@@ -319,40 +354,85 @@ fn seed_and_run(
     };
     let code = run_cargo(options, skeleton, shell)?;
     if code != 0 {
-        return Ok((code, local_target_dir));
+        return Ok(Ran {
+            code,
+            target_dir: local_target_dir,
+            used: None,
+            record: None,
+        });
     }
-    if seeded {
+    let used = if seeded {
         let mut cmd = base.clone();
-        cmd.arg(options.command.cargo_subcommand());
-        if options.command == CookCommand::Test {
-            cmd.arg("--no-run");
+        cmd.args(cook_subcommand(options.command));
+        cmd.args(options.flags.listing_args(true))
+            .args(["--quiet", "--message-format", "json"])
+            .args(&options.extra);
+        shell.verbose("Listing", format!("the units in use: `{cmd}`"));
+        match crate::seed::used_units(&cmd) {
+            Ok(used) => Some(used),
+            Err(err) => {
+                shell.warn(format!(
+                    "kept every artifact of the seed: cargo could not list the units in use, \
+                     and pruning from a partial list would delete some: {err:#}"
+                ));
+                None
+            }
         }
-        cmd.args(options.flags.build_args(true, false));
-        cmd.args(["--quiet", "--message-format", "json"]);
-        let used = crate::seed::used_units(&cmd)?;
-        let removed = crate::seed::prune(&used)?;
-        shell.status(
-            "Pruned",
-            format!("{removed} artifacts the dependency graph no longer uses"),
-        );
-    }
+    } else {
+        None
+    };
     let rustc = match rustc.or_else(|| crate::record::cached_rustc_version(&target_dir)) {
         Some(version) => version,
         None => crate::record::rustc_version(&base)?,
     };
-    write_record(options, &rustc, &target_dir, shell)?;
-    Ok((code, local_target_dir))
+    let command = options.command.cargo_subcommand();
+    let mut record = Record::capture(command, &options.flags, &options.workspace_dir, &rustc)?;
+    record.unit_graph = cook_unit_graph(options, &base, shell);
+    Ok(Ran {
+        code,
+        target_dir: local_target_dir,
+        used,
+        record: Some((record, target_dir)),
+    })
 }
 
-/// Records how cook ran in the target directory, for `cargo prebuild build` to compare with.
-fn write_record(
+/// Cook's external unit graph, for `build` to predict which packages it compiles anew;
+/// `None` (and `build` says "may") when cargo refuses `--unit-graph`.
+fn cook_unit_graph(
     options: &CookOptions,
-    rustc: &str,
-    target_dir: &Path,
+    base: &CargoCommand,
     shell: &Shell,
-) -> Result<()> {
-    let command = options.command.cargo_subcommand();
-    let record = Record::capture(command, &options.flags, &options.workspace_dir, rustc)?;
+) -> Option<crate::units::UnitGraph> {
+    let mut cmd = base.clone();
+    cmd.args(cook_subcommand(options.command));
+    cmd.args(options.flags.listing_args(true))
+        .args(&options.extra);
+    match crate::units::unit_graph(&cmd) {
+        Ok(graph) => Some(graph),
+        Err(err) => {
+            shell.verbose("Skipped", format!("recording the unit graph: {err:#}"));
+            None
+        }
+    }
+}
+
+/// What [`seed_and_run`] did.
+struct Ran {
+    /// cargo's exit code.
+    code: i32,
+    /// The target dir, if worked out without cargo.
+    target_dir: Option<PathBuf>,
+    /// With a seed: the units the graph uses, to prune the rest once the stubs are gone.
+    used: Option<std::collections::BTreeSet<(PathBuf, String)>>,
+    /// After a successful build: the record to write once the stubs are gone, and the
+    /// target dir it goes to.
+    record: Option<(Record, PathBuf)>,
+}
+
+/// Records how cook ran in the target directory, with the units it left there, for `build`
+/// and `verify` to compare with.
+fn write_record(mut record: Record, target_dir: &Path, shell: &Shell) -> Result<()> {
+    record.units = Some(crate::units::target_units(target_dir)?);
     record.write(target_dir)?;
     shell.verbose(
         "Recorded",

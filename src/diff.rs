@@ -415,8 +415,10 @@ fn dependency_key(key: &str) -> Option<(String, String, String)> {
     Some((table, dep, field))
 }
 
-pub fn print(changes: &[Change], json: bool, old: &Skeleton, new: &Skeleton) -> Result<()> {
+/// Prints the changes; returns whether the two sides differ (their digests do).
+pub fn print(changes: &[Change], json: bool, old: &Skeleton, new: &Skeleton) -> Result<bool> {
     let mut out = std::io::stdout().lock();
+    let differ = old.digest() != new.digest();
     if json {
         let value = serde_json::json!({
             "old": old.digest(),
@@ -425,15 +427,15 @@ pub fn print(changes: &[Change], json: bool, old: &Skeleton, new: &Skeleton) -> 
             "changes": changes,
         });
         writeln!(out, "{value}")?;
-        return Ok(());
+        return Ok(differ);
     }
-    if old.digest() == new.digest() {
+    if !differ {
         writeln!(
             out,
             "skeletons are identical ({}): the dependency layer is a cache hit",
             new.digest()
         )?;
-        return Ok(());
+        return Ok(false);
     }
     writeln!(
         out,
@@ -445,5 +447,5 @@ pub fn print(changes: &[Change], json: bool, old: &Skeleton, new: &Skeleton) -> 
     for c in changes {
         writeln!(out, "  {}", c.message)?;
     }
-    Ok(())
+    Ok(true)
 }

@@ -17,6 +17,10 @@ pub struct Flags {
     /// Flags that decide where artifacts go: profile, targets, target dir.
     locate: Vec<OsString>,
     scheduling: Vec<OsString>,
+    /// `--timings`: a report of the run it is given to, so not for helper builds.
+    timings: Vec<OsString>,
+    /// Flags of the installed cargo that we do not define, forwarded as given.
+    passthrough: Vec<OsString>,
     message_format: Vec<OsString>,
     /// `--locked`, `--offline`, `--frozen`, `--config`, `-Z`: every cargo call takes them.
     common: Vec<OsString>,
@@ -70,9 +74,10 @@ impl Flags {
         if let Some(jobs) = &c.jobs {
             push(&mut scheduling, &["--jobs", jobs]);
         }
+        let mut timings = Vec::new();
         match &c.timings {
-            Some(Some(fmts)) => scheduling.push(format!("--timings={fmts}").into()),
-            Some(None) => push(&mut scheduling, &["--timings"]),
+            Some(Some(fmts)) => timings.push(format!("--timings={fmts}").into()),
+            Some(None) => push(&mut timings, &["--timings"]),
             None => {}
         }
         let mut message_format = Vec::new();
@@ -114,6 +119,8 @@ impl Flags {
             features,
             locate,
             scheduling,
+            timings,
+            passthrough: args.passthrough.clone(),
             message_format,
             common,
             output,
@@ -157,11 +164,31 @@ impl Flags {
         out.extend(self.features.iter().cloned());
         out.extend(self.locate.iter().cloned());
         out.extend(self.scheduling.iter().cloned());
+        out.extend(self.timings.iter().cloned());
         if message_format {
             out.extend(self.message_format.iter().cloned());
         }
         out.extend(self.common.iter().cloned());
+        out.extend(self.passthrough.iter().cloned());
         out.extend(self.output.iter().cloned());
+        out
+    }
+
+    /// Arguments for a build run only to read its JSON messages (the seeded cook's listing,
+    /// the unit graph): the same units as [`Flags::build_args`], without the user's output
+    /// flags (the caller adds `--quiet`; cargo rejects it beside `-v`), message format or
+    /// timings report.
+    pub fn listing_args(&self, widen_targets: bool) -> Vec<OsString> {
+        let mut out = self.selection.clone();
+        out.extend(self.target_selection(widen_targets));
+        out.extend(self.features.iter().cloned());
+        out.extend(self.locate.iter().cloned());
+        out.extend(self.scheduling.iter().cloned());
+        out.extend(self.common.iter().cloned());
+        out.extend(self.passthrough.iter().cloned());
+        if let Some(color) = self.color {
+            push(&mut out, &["--color", color]);
+        }
         out
     }
 

@@ -12,18 +12,21 @@ pub mod cook;
 pub mod diff;
 pub mod flags;
 pub mod fs;
+pub mod gate;
 pub mod prepare;
 pub mod record;
 pub mod seed;
 pub mod shell;
 pub mod skeleton;
+pub mod units;
 pub mod verify;
 pub mod workspace;
 
 use cli::{Cargo, Command};
 use shell::Shell;
 
-/// How a run failed: cargo's own exit code passes through; our errors exit 101.
+/// How a run failed: cargo's own exit code passes through (and `diff` exits 1 when the sides
+/// differ); our errors exit 101.
 #[derive(Debug)]
 pub enum Failure {
     Cargo(u8),
@@ -41,12 +44,18 @@ pub fn run(cli: Cargo, shell: &mut Shell) -> Result<(), Failure> {
     match prebuild.command {
         Command::Prepare(args) => prepare::prepare(&args, shell)?,
         Command::Cook(args) => {
+            if args.no_std {
+                shell.note(
+                    "`--no-std` is not needed: stubs are `no_std` and `no_main` already where \
+                     the target has no `std`",
+                );
+            }
             let options = cook::CookOptions::from_args(&args, shell)?;
             exit_with(cook::cook(&options, shell)?)?;
         }
         Command::Build(args) => {
             let options = verify::BuildOptions {
-                dir: std::env::current_dir().map_err(anyhow::Error::from)?,
+                dir: args.manifest_path.dir()?,
                 flags: flags::Flags::from_args(&args.build, shell)?,
                 extra: args.extra.clone(),
                 verify: args.verify,
@@ -59,11 +68,16 @@ pub fn run(cli: Cargo, shell: &mut Shell) -> Result<(), Failure> {
             let old = diff::load(&args.old)?;
             let new = diff::load(&args.new)?;
             let changes = diff::diff(&old, &new)?;
-            diff::print(&changes, args.format == cli::DiffFormat::Json, &old, &new)?;
+            let json = args.format == cli::DiffFormat::Json;
+            // Exit 1 when the sides differ, as `diff` and `git diff --exit-code` do, so CI can
+            // gate on it.
+            if diff::print(&changes, json, &old, &new)? {
+                return Err(Failure::Cargo(1));
+            }
         }
         Command::Verify(args) => {
             let options = verify::BuildOptions {
-                dir: std::env::current_dir().map_err(anyhow::Error::from)?,
+                dir: args.manifest_path.dir()?,
                 flags: flags::Flags::from_args(&args.build, shell)?,
                 extra: args.extra.clone(),
                 verify: true,

@@ -127,6 +127,7 @@ fn outside(dir: &Path, root: &Path) -> bool {
 }
 
 pub fn prepare(args: &PrepareArgs, shell: &Shell) -> Result<()> {
+    crate::cargo::set_global_args(lock_args(&args.lock));
     let (options, output) = options(args)?;
     let write_to = output.as_deref().filter(|_| !args.dry_run);
     let (derived, staged) = derive_and_stage(&options, write_to, shell).map_err(|err| {
@@ -151,6 +152,22 @@ pub fn prepare(args: &PrepareArgs, shell: &Shell) -> Result<()> {
         "Preparing",
         format!("skeleton of `{}`", derived.workspace_root.display()),
     );
+    let has_lockfile = derived
+        .skeleton
+        .files
+        .values()
+        .any(|f| f.kind == skeleton::FileKind::Lockfile);
+    if (args.lock.locked || args.lock.frozen) && !has_lockfile {
+        anyhow::bail!(
+            "the lock file `{}` needs to be created but {} was passed to prevent this",
+            derived.workspace_root.join("Cargo.lock").display(),
+            if args.lock.frozen {
+                "--frozen"
+            } else {
+                "--locked"
+            }
+        );
+    }
     for warning in &derived.warnings {
         shell.warn(warning);
     }
@@ -200,4 +217,21 @@ fn kind_name(kind: skeleton::FileKind) -> &'static str {
         Stub => "stub",
         Verbatim => "verbatim",
     }
+}
+
+/// The cargo arguments prepare's `--offline`, `--frozen`, `--config`, `-Z` mean for the cargo
+/// calls it makes. `--locked` is not among them: prepare never writes `Cargo.lock`, and the
+/// per-image relock rewrites a pruned copy of it by design; it refuses a missing lockfile.
+fn lock_args(lock: &crate::cli::LockArgs) -> Vec<String> {
+    let mut out = Vec::new();
+    if lock.offline || lock.frozen {
+        out.push("--offline".to_string());
+    }
+    for config in &lock.config {
+        out.extend(["--config".to_string(), config.clone()]);
+    }
+    for z in &lock.unstable {
+        out.extend(["-Z".to_string(), z.clone()]);
+    }
+    out
 }

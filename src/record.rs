@@ -13,7 +13,8 @@ use crate::flags::Flags;
 
 /// File name of the record inside the target directory.
 pub const RECORD_FILE: &str = "cargo-prebuild-cook.json";
-pub const RECORD_FORMAT: u32 = 1;
+/// 2: the record lists the units cook produced (`units`, `unit-graph`).
+pub const RECORD_FORMAT: u32 = 2;
 
 /// Environment variables that change how dependencies compile.
 const ENV_EXACT: &[&str] = &[
@@ -57,6 +58,13 @@ pub struct Record {
     /// the sha256 of their secret-free contents.
     pub config_files: BTreeMap<String, String>,
     pub toolchain_file: Option<String>,
+    /// Every unit directory cook left in the target dir, with its fingerprint hashes (see
+    /// [`crate::units::target_units`]); absent from records of format 1.
+    #[serde(default)]
+    pub units: Option<BTreeMap<String, String>>,
+    /// Cook's external unit graph; absent when cargo refused `--unit-graph`.
+    #[serde(default)]
+    pub unit_graph: Option<crate::units::UnitGraph>,
 }
 
 /// One difference between cook and a build that recompiles dependencies.
@@ -64,7 +72,28 @@ pub struct Record {
 pub struct Mismatch {
     pub what: String,
     pub message: String,
+    /// Whether dependencies certainly recompile ("will"), or only may ("may": a config file
+    /// or variable that might not reach any of them, or no unit graph to tell).
+    pub certain: bool,
 }
+
+/// Kinds of mismatch that cargo's unit graph shows in full: with both graphs at hand, they
+/// matter exactly when the graphs differ.
+pub const GRAPH_KINDS: &[&str] = &[
+    "profile",
+    "features",
+    "packages",
+    "target",
+    "dev-dependencies",
+];
+
+/// Variables that change every unit's compilation.
+const ENV_CERTAIN: &[&str] = &[
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    "RUSTC",
+];
 
 impl Record {
     /// Describes the invocation `flags` in `dir` (the workspace root) as of now.
@@ -131,6 +160,8 @@ impl Record {
             toolchain_file: crate::skeleton::find_toolchain(dir)
                 .map(|p| crate::fs::read(&p).map(|b| crate::skeleton::sha256_hex(&b)))
                 .transpose()?,
+            units: None,
+            unit_graph: None,
         })
     }
 
@@ -160,10 +191,20 @@ impl Record {
             features_of(build, &build_selected),
         );
         let mut out = Vec::new();
+        let rustc_differs = cook.rustc != build.rustc;
         let mut add = |what: &str, message: String| {
+            let certain = match what {
+                "toolchain" | "command" => true,
+                "toolchain-file" => rustc_differs,
+                "env" => ENV_CERTAIN
+                    .iter()
+                    .any(|v| message.starts_with(&format!("`{v}`"))),
+                kind => GRAPH_KINDS.contains(&kind),
+            };
             out.push(Mismatch {
                 what: what.to_string(),
                 message,
+                certain,
             })
         };
         if cook.profile != build.profile {
@@ -450,6 +491,7 @@ pub fn cached_rustc_version(target_dir: &Path) -> Option<String> {
 #[derive(Debug, Clone, Default)]
 pub struct WorkspaceInfo {
     pub target_directory: PathBuf,
+    pub workspace_root: PathBuf,
     /// Member package names.
     pub members: Vec<String>,
     /// Default member package names.
@@ -471,6 +513,7 @@ impl WorkspaceInfo {
         #[derive(Deserialize)]
         struct Meta {
             target_directory: PathBuf,
+            workspace_root: PathBuf,
             packages: Vec<Pkg>,
             workspace_members: Vec<String>,
             #[serde(default)]
@@ -494,6 +537,7 @@ impl WorkspaceInfo {
         };
         Ok(WorkspaceInfo {
             target_directory,
+            workspace_root: meta.workspace_root.clone(),
             members: meta.workspace_members.iter().filter_map(name_of).collect(),
             default_members: meta
                 .workspace_default_members

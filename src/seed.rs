@@ -114,18 +114,30 @@ struct Message {
     filenames: Vec<PathBuf>,
     #[serde(default)]
     out_dir: Option<PathBuf>,
+    #[serde(default)]
+    success: Option<bool>,
 }
 
 /// Unit hashes (cargo's `-C extra-filename`) of every artifact the current graph uses, by
-/// profile directory, asked from cargo with a no-op build.
+/// profile directory, asked from cargo with a no-op build. Fails unless cargo listed the whole
+/// graph (it succeeded and said so in its `build-finished` message): a partial list would
+/// prune units still in use.
 pub fn used_units(cmd: &CargoCommand) -> Result<BTreeSet<(PathBuf, String)>> {
     let mut child = cmd
         .std_command()
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("failed to run `{cmd}`"))?;
+    // Read stderr beside stdout, so neither pipe fills while the other is read.
+    let stderr = child.stderr.take().context("no stderr pipe")?;
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut text);
+        text
+    });
     let mut used = BTreeSet::new();
+    let mut finished = false;
     if let Some(stdout) = child.stdout.take() {
         for line in std::io::BufReader::new(stdout).lines() {
             let line = line.context("failed to read cargo's output")?;
@@ -135,6 +147,10 @@ pub fn used_units(cmd: &CargoCommand) -> Result<BTreeSet<(PathBuf, String)>> {
             let paths: Vec<&PathBuf> = match msg.reason.as_str() {
                 "compiler-artifact" => msg.filenames.iter().collect(),
                 "build-script-executed" => msg.out_dir.iter().collect(),
+                "build-finished" => {
+                    finished = msg.success == Some(true);
+                    continue;
+                }
                 _ => continue,
             };
             for path in paths {
@@ -144,15 +160,26 @@ pub fn used_units(cmd: &CargoCommand) -> Result<BTreeSet<(PathBuf, String)>> {
             }
         }
     }
-    child
+    let status = child
         .wait()
         .with_context(|| format!("failed to wait for `{cmd}`"))?;
+    let errors = errors.join().unwrap_or_default();
+    if !status.success() || !finished {
+        anyhow::bail!(
+            "`{cmd}` did not list the whole dependency graph ({status}){}",
+            if errors.trim().is_empty() {
+                String::new()
+            } else {
+                format!(":\n{}", errors.trim_end())
+            }
+        );
+    }
     Ok(used)
 }
 
 /// `<profile>/deps/libitoa-0123456789abcdef.rlib` -> (`<profile>`, `0123456789abcdef`);
 /// `<profile>/build/foo-<hash>/out` and `<profile>/build/foo-<hash>/build-script-build` too.
-fn unit_of(path: &Path) -> Option<(PathBuf, String)> {
+pub fn unit_of(path: &Path) -> Option<(PathBuf, String)> {
     let mut cur = path;
     loop {
         let parent = cur.parent()?;

@@ -31,8 +31,12 @@ pub struct BuildOptions {
 /// What the build did that a cached dependency layer should have prevented.
 #[derive(Debug, Default, Serialize)]
 pub struct Findings {
-    /// External packages compiled by this build (`name version`), with cargo's reason.
+    /// External packages compiled by this build, or by any build after cook (`name version`),
+    /// with cargo's reason.
     pub recompiled: BTreeMap<String, String>,
+    /// Unit hash -> package id of every artifact this build reported, fresh or not.
+    #[serde(skip)]
+    pub unit_packages: BTreeMap<String, String>,
     /// Local artifacts that are, or were built from, cargo-prebuild stubs.
     pub stubs: Vec<PathBuf>,
     pub mismatches: Vec<Mismatch>,
@@ -42,9 +46,11 @@ pub struct Findings {
 /// fails when `--deny-rebuild` or `--verify` find a problem.
 pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
     let base = CargoCommand::new(&options.dir);
-    let mismatches = compare(options, &base, shell)?;
+    let compared = compare(options, &base, shell)?;
+    let mismatches = compared.mismatches;
     for m in &mismatches {
-        shell.warn(format!("dependencies will recompile: {}", m.message));
+        let verb = if m.certain { "will" } else { "may" };
+        shell.warn(format!("dependencies {verb} recompile: {}", m.message));
     }
     if options.deny_rebuild && !mismatches.is_empty() {
         bail!(
@@ -66,6 +72,9 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
     }
     let (code, mut findings) = run_observed(options, &base, shell)?;
     findings.mismatches = mismatches;
+    if let Some(cook) = &compared.cook {
+        crate::gate::judge_target_dir(cook, &compared.ws, &mut findings)?;
+    }
     report(&findings, code, options, shell)?;
     if code == 0 && (!findings.recompiled.is_empty() || !findings.stubs.is_empty()) {
         bail!(
@@ -139,15 +148,24 @@ fn touch_sources(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result<Vec<Mismatch>> {
+/// The build compared with the cook record.
+struct Compared {
+    mismatches: Vec<Mismatch>,
+    cook: Option<Record>,
+    ws: record::WorkspaceInfo,
+}
+
+fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result<Compared> {
     let ws = record::WorkspaceInfo::load(base, &options.flags, &options.dir)?;
     let target_dir = &ws.target_directory;
     let Some(cook) = Record::read(target_dir)? else {
-        if options.deny_rebuild {
+        let path = target_dir.join(record::RECORD_FILE);
+        if options.deny_rebuild || options.verify {
             bail!(
-                "no cook record in `{}`: dependencies were not cooked into this target \
-                 directory (`--deny-rebuild`)",
-                target_dir.display()
+                "no cook record `{}`: dependencies were not cooked into this target directory, \
+                 so there is nothing to verify the build against (`cargo prebuild cook` writes \
+                 it; give `build`/`verify` the target dir cook used)",
+                path.display()
             );
         }
         shell.warn(format!(
@@ -155,11 +173,28 @@ fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result
              they all compile now",
             target_dir.display()
         ));
-        return Ok(Vec::new());
+        return Ok(Compared {
+            mismatches: Vec::new(),
+            cook: None,
+            ws,
+        });
     };
+    if options.verify && cook.units.is_none() {
+        bail!(
+            "the cook record `{}` is from an older cargo-prebuild and does not list the units \
+             cook produced: cook again to verify against it",
+            target_dir.join(record::RECORD_FILE).display()
+        );
+    }
     let rustc = record::rustc_version(base)?;
     let now = Record::capture("build", &options.flags, &options.dir, &rustc)?;
-    Ok(Record::mismatches(&cook, &now, &ws))
+    let mut mismatches = Record::mismatches(&cook, &now, &ws);
+    crate::gate::predict(&cook, options, base, &mut mismatches, shell);
+    Ok(Compared {
+        mismatches,
+        cook: Some(cook),
+        ws,
+    })
 }
 
 #[derive(Deserialize)]
@@ -240,7 +275,12 @@ fn run_observed(
 }
 
 fn inspect(msg: &Message, findings: &mut Findings) -> Result<()> {
-    let local = msg.package_id.starts_with("path+");
+    for file in &msg.filenames {
+        if let Some(hash) = crate::gate::unit_hash(file) {
+            findings.unit_packages.insert(hash, msg.package_id.clone());
+        }
+    }
+    let local = crate::units::is_local(&msg.package_id);
     if !local {
         if !msg.fresh {
             let key = package_desc(&msg.package_id);
@@ -267,14 +307,7 @@ fn inspect(msg: &Message, findings: &mut Findings) -> Result<()> {
     Ok(())
 }
 
-/// `registry+https://...#itoa@1.0.11` -> `itoa v1.0.11`, cargo's spelling in its logs.
-fn package_desc(id: &str) -> String {
-    let tail = id.rsplit('#').next().unwrap_or(id);
-    match tail.split_once('@') {
-        Some((name, version)) => format!("{name} v{version}"),
-        None => tail.to_string(),
-    }
-}
+use crate::units::package_desc;
 
 fn contains_marker(path: &Path) -> Result<bool> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");

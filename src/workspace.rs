@@ -372,7 +372,14 @@ fn is_lib_like(kinds: &[TargetKind]) -> bool {
 fn metadata(manifest_path: Option<&Path>) -> Result<Metadata> {
     let mut cmd = MetadataCommand::new();
     cmd.no_deps();
-    cmd.other_options(vec!["--offline".to_string()]);
+    let mut options = vec!["--offline".to_string()];
+    // prepare's `--config` and `-Z` (`--offline` is given already).
+    options.extend(
+        crate::cargo::global_args()
+            .into_iter()
+            .filter(|a| a != "--offline"),
+    );
+    cmd.other_options(options);
     if let Some(path) = manifest_path {
         cmd.manifest_path(path);
     }

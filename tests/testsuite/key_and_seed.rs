@@ -235,7 +235,7 @@ fn per_image_skeleton_key_ignores_unrelated_members() {
     let lock = fs::read_to_string(s3.join("tree/Cargo.lock")).unwrap();
     assert!(lock.contains("name = \"either\""), "{lock}");
     let out = prebuild(p.root(), ["diff".as_ref(), s0.as_os_str(), s3.as_os_str()]);
-    out.assert_ok("diff");
+    out.assert_code(1, "diff of differing skeletons");
     assert!(
         out.stdout_str().contains("either"),
         "diff does not name the new dependency\n{}",
@@ -268,6 +268,8 @@ fn diff_base() -> Project {
         .build()
 }
 
+/// `diff OLD NEW`, asserting its exit status: 0 when the skeletons are the same, 1 when they
+/// differ (as `diff` and `git diff --exit-code`).
 fn diff(p: &Project, old: &Path, new: &Path, json: bool) -> Output {
     let mut cmd = prebuild_cmd(p.sandbox());
     cmd.arg("diff").arg(old).arg(new);
@@ -275,7 +277,17 @@ fn diff(p: &Project, old: &Path, new: &Path, json: bool) -> Output {
         cmd.args(["--format", "json"]);
     }
     let out = run(&mut cmd);
-    out.assert_ok("diff");
+    let digest = |dir: &Path| -> Option<String> {
+        let index = fs::read(dir.join("cargo-prebuild.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&index).ok()?;
+        v["digest"].as_str().map(str::to_string)
+    };
+    let same = match (digest(old), digest(new)) {
+        (Some(a), Some(b)) => a == b,
+        // A workspace side: judged by what diff printed.
+        _ => out.stdout_str().contains("identical") || out.stdout_str().contains("\"same\":true"),
+    };
+    out.assert_code(if same { 0 } else { 1 }, "diff");
     out
 }
 
@@ -584,7 +596,8 @@ fn seeded_bump(p: &Project, b: Bump<'_>) {
 
     copy_tree(p.root(), &builder2, MtimePolicy::PreserveOlder, &["target"]);
     let mut args = vec!["build", "--locked", "--message-format", "json"];
-    args.extend_from_slice(b.flags);
+    // cook's `-- ARGS` are plain cargo arguments to the real build.
+    args.extend(b.flags.iter().filter(|f| **f != "--"));
     let out = cargo(&builder2, &args);
     out.assert_ok("real build after the seeded cook");
     let report = BuildReport::parse(&out.stdout);
@@ -1000,4 +1013,110 @@ fn diff_names_a_toolchain_file_and_a_config_file() {
         );
         ".cargo/config.toml".to_string()
     });
+}
+
+/// The seeded cook's listing run must not clash with the user's output flags: with `-v`
+/// (cargo rejects `--quiet` beside it) and `-q` it still prunes the bumped crate's old units.
+#[test]
+fn seeded_cook_prunes_under_verbose_and_quiet() {
+    for flag in ["-v", "-q"] {
+        seeded_bump(
+            &seed_fixture(),
+            Bump {
+                flags: &[flag],
+                profile: "debug",
+                krate: "itoa",
+                versions: ["1.0.10", "1.0.9"],
+                recompiled: &["itoa"],
+                reused: &["cfg-if", "either", "smallvec"],
+                stdout: "app 6 unix",
+            },
+        );
+    }
+}
+
+/// A seed with nothing stale prunes nothing: the count leaves out the workspace's own stub
+/// artifacts (cook removes those itself).
+#[test]
+fn seeded_cook_of_an_unchanged_graph_prunes_nothing() {
+    let p = seed_fixture();
+    let (_, skel) = prepare(&p, "skel", &[]);
+    let (builder1, _) = cook_in(&p, &skel, "builder-1", &[]);
+    let seed = p.sandbox().join("seed");
+    cp_a(&builder1.join("target"), &seed);
+    let (_, out) = cook_in(&p, &skel, "builder-2", &["--seed", seed.to_str().unwrap()]);
+    assert!(
+        out.stderr_str().contains("Pruned 0 artifacts"),
+        "{}",
+        out.describe()
+    );
+}
+
+/// A listing run that fails after listing part of the graph (a cargo that dies mid-way)
+/// deletes nothing: cook says so, and the real build then compiles no external package.
+#[test]
+fn seeded_cook_prunes_nothing_when_the_listing_fails() {
+    let p = seed_fixture();
+    let (_, skel1) = prepare(&p, "skel-1", &[]);
+    let (builder1, _) = cook_in(&p, &skel1, "builder-1", &[]);
+    let seed = p.sandbox().join("seed");
+    cp_a(&builder1.join("target"), &seed);
+    let (_, new) = other_version(&p, "itoa", ["1.0.10", "1.0.9"]);
+    p.cargo(&["update", "-p", "itoa", "--precise", &new])
+        .assert_ok("cargo update --precise");
+    let (_, skel2) = prepare(&p, "skel-2", &[]);
+
+    // A cargo whose JSON listing stops after two messages and fails.
+    let wrapper = p.sandbox().join("cargo-dies-listing.sh");
+    fs::write(
+        &wrapper,
+        "#!/bin/sh\ncase \" $* \" in\n  *\" --quiet --message-format json \"*)\n    \"$REAL_CARGO\" \"$@\" | head -n 2\n    exit 101;;\nesac\nexec \"$REAL_CARGO\" \"$@\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    let real = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let builder2 = p.sandbox().join("builder-2/app");
+    fs::create_dir_all(&builder2).unwrap();
+    let mut cook = prebuild_cmd(&builder2);
+    cook.env("CARGO", &wrapper)
+        .env("REAL_CARGO", &real)
+        .args(["cook", "--skeleton", skel2.to_str().unwrap(), "--seed"])
+        .arg(&seed);
+    let out = run(&mut cook);
+    out.assert_ok("seeded cook with a failing listing");
+    assert!(
+        out.stderr_str().contains("kept every artifact of the seed")
+            && !out.stderr_str().contains("Pruned"),
+        "{}",
+        out.describe()
+    );
+    copy_tree(p.root(), &builder2, MtimePolicy::PreserveOlder, &["target"]);
+    let out = cargo(&builder2, ["build", "--locked", "--message-format", "json"]);
+    out.assert_ok("real build");
+    let report = BuildReport::parse(&out.stdout);
+    assert!(
+        report.external_compiled().is_empty(),
+        "units in use were deleted: {:?}",
+        report.external_compiled()
+    );
+}
+
+/// Arguments after `--` reach the seeded cook's listing run too: cooked `-- --release`, the
+/// bumped crate's old release units are pruned (a listing without them would list the debug
+/// profile instead, compiling it, and prune nothing in release).
+#[test]
+fn seeded_cook_lists_with_the_arguments_after_double_dash() {
+    seeded_bump(
+        &seed_fixture(),
+        Bump {
+            flags: &["--", "--release"],
+            profile: "release",
+            krate: "itoa",
+            versions: ["1.0.10", "1.0.9"],
+            recompiled: &["itoa"],
+            reused: &["cfg-if", "either", "smallvec"],
+            stdout: "app 6 unix",
+        },
+    );
 }

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod cargo_flags;
 mod cleanup;
 mod cli;
 mod commands;
@@ -14,6 +15,7 @@ mod e2e;
 mod exactness;
 mod fidelity;
 mod fleet;
+mod gates;
 mod guess;
 mod harness;
 mod key_and_seed;

@@ -164,12 +164,16 @@ fn names(set: &BTreeSet<String>) -> BTreeSet<String> {
         .collect()
 }
 
-/// Lines of `warning: dependencies will recompile: ...`.
+/// Lines of `warning: dependencies will recompile: ...` (or `may`, for a difference that
+/// might reach no dependency, such as a config file).
 fn mismatch_warnings(stderr: &str) -> Vec<(usize, String)> {
     stderr
         .lines()
         .enumerate()
-        .filter(|(_, l)| l.starts_with("warning: dependencies will recompile:"))
+        .filter(|(_, l)| {
+            l.starts_with("warning: dependencies will recompile:")
+                || l.starts_with("warning: dependencies may recompile:")
+        })
         .map(|(i, l)| (i, l.to_string()))
         .collect()
 }

@@ -1,0 +1,171 @@
+//! The gates' judgement against the cook record: which external packages a build is about to
+//! compile anew (cook's unit graph against the build's, before compiling), and which external
+//! units and stub artifacts the target dir holds that cook did not leave there (after any
+//! build, so `cargo build && cargo prebuild verify` is a gate).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::cargo::CargoCommand;
+use crate::record::{Mismatch, Record, WorkspaceInfo, GRAPH_KINDS};
+use crate::shell::Shell;
+use crate::skeleton::stubs::STUB_DIR;
+use crate::units::{self, package_desc};
+use crate::verify::{BuildOptions, Findings};
+
+/// Sharpens the mismatches with cargo's unit graph, when cook recorded one and cargo gives the
+/// build's: the selection, feature, profile and target differences then say exactly which
+/// external packages compile anew, and go unsaid when none does. Without the graphs they say
+/// "may".
+pub fn predict(
+    cook: &Record,
+    options: &BuildOptions,
+    base: &CargoCommand,
+    mismatches: &mut Vec<Mismatch>,
+    shell: &Shell,
+) {
+    let changed = cook.unit_graph.as_ref().and_then(|cooked| {
+        let mut cmd = base.clone();
+        cmd.arg("build")
+            .args(options.flags.listing_args(false))
+            .args(&options.extra);
+        match units::unit_graph(&cmd) {
+            Ok(graph) => Some(units::predict(cooked, &graph)),
+            Err(err) => {
+                shell.verbose("Skipped", format!("the unit graph: {err:#}"));
+                None
+            }
+        }
+    });
+    let Some(changed) = changed else {
+        for m in mismatches.iter_mut() {
+            if GRAPH_KINDS.contains(&m.what.as_str()) {
+                m.certain = false;
+            }
+        }
+        return;
+    };
+    let named: Vec<String> = changed.iter().map(|p| format!("`{p}`")).collect();
+    let named = named.join(", ");
+    if changed.is_empty() {
+        mismatches.retain(|m| !GRAPH_KINDS.contains(&m.what.as_str()));
+        return;
+    }
+    let mut explained = false;
+    for m in mismatches.iter_mut() {
+        if GRAPH_KINDS.contains(&m.what.as_str()) {
+            m.message = format!("{named} ({})", m.message);
+            explained = true;
+        }
+    }
+    if !explained {
+        mismatches.push(Mismatch {
+            what: "units".to_string(),
+            message: format!(
+                "{named}: cargo plans units of them that cook did not build (their profile, \
+                 features or target settings differ from cook's)"
+            ),
+            certain: true,
+        });
+    }
+}
+
+/// The unit hash of an artifact path (`deps/libitoa-<hash>.rlib`, `build/x-<hash>/...`).
+pub fn unit_hash(path: &Path) -> Option<String> {
+    crate::seed::unit_of(path).map(|(_, hash)| hash)
+}
+
+/// Adds to `findings` every external unit in the target dir that cook did not leave there
+/// (compiled after cook, by this build or an earlier one) and every stub artifact there.
+pub fn judge_target_dir(cook: &Record, ws: &WorkspaceInfo, findings: &mut Findings) -> Result<()> {
+    let target_dir = &ws.target_directory;
+    if let Some(cooked) = &cook.units {
+        let lock = ws.workspace_root.join("Cargo.lock");
+        let external = match crate::fs::read_if_exists(&lock)? {
+            Some(bytes) => {
+                crate::skeleton::lockfile::external_names(&String::from_utf8_lossy(&bytes), &lock)?
+            }
+            None => BTreeSet::new(),
+        };
+        for (key, hashes) in units::target_units(target_dir)? {
+            if cooked.get(&key) == Some(&hashes) {
+                continue;
+            }
+            let Some((name, hash)) = units::unit_name(&key) else {
+                continue;
+            };
+            let id = findings.unit_packages.get(hash);
+            let is_external = match id {
+                Some(id) => !units::is_local(id),
+                None => external.contains(name) && !ws.members.iter().any(|m| m == name),
+            };
+            if !is_external {
+                continue;
+            }
+            let pkg = id.map_or_else(|| name.to_string(), |id| package_desc(id));
+            if findings.recompiled.contains_key(&pkg) {
+                continue; // this build compiled it: cargo's own reason is already there
+            }
+            let why = if cooked.contains_key(&key) {
+                "compiled again after cook, with other inputs"
+            } else {
+                "compiled after cook, by a build whose settings differ from cook's (cook built \
+                 no such unit)"
+            };
+            findings
+                .recompiled
+                .insert(pkg, format!("{why}: `{}`", target_dir.join(&key).display()));
+        }
+    }
+    for stub in stub_artifacts(target_dir)? {
+        if !findings.stubs.contains(&stub) {
+            findings.stubs.push(stub);
+        }
+    }
+    Ok(())
+}
+
+/// Artifacts in the target dir whose dep-info names a stub source: `X: .../.cargo-prebuild-stub/...`
+/// lines of the `.d` files cargo writes beside them.
+fn stub_artifacts(target_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let needle = format!("/{STUB_DIR}/");
+    let mut found = Vec::new();
+    for profile in crate::clean::profile_dirs(target_dir)? {
+        for dir in [
+            profile.clone(),
+            profile.join("deps"),
+            profile.join("examples"),
+        ] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_none_or(|e| e != "d") {
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                for line in text.lines() {
+                    let Some((artifact, sources)) = line.split_once(": ") else {
+                        continue;
+                    };
+                    let artifact = std::path::PathBuf::from(artifact);
+                    let is_d = artifact.extension().is_some_and(|e| e == "d");
+                    if sources.contains(&needle)
+                        && !is_d
+                        && artifact.is_file()
+                        && !found.contains(&artifact)
+                    {
+                        found.push(artifact);
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
