@@ -26,6 +26,8 @@ pub struct BuildOptions {
     pub verify: bool,
     pub deny_rebuild: bool,
     pub rebuild_local: bool,
+    /// Judge local crates by content (`--seed`, `--content-freshness`).
+    pub content: crate::freshness::Request,
 }
 
 /// What the build did that a cached dependency layer should have prevented.
@@ -56,22 +58,32 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
     if options.rebuild_local {
         clean_local(options, &base, shell)?;
     }
+    let session =
+        crate::freshness::begin(&options.content, &options.dir, &options.flags, &base, shell)?;
     if !options.verify {
         let mut cmd = base;
         cmd.arg("build")
             .args(options.flags.build_args(false, true))
             .args(&options.extra);
         shell.verbose("Running", format!("`{cmd}`"));
-        return Ok(cmd.status()?.code().unwrap_or(101));
+        let code = cmd.status()?.code().unwrap_or(101);
+        crate::freshness::finish(session, code)?;
+        return Ok(code);
     }
     let (code, mut findings) = run_observed(options, &base, shell)?;
+    crate::freshness::finish(session, code)?;
     findings.mismatches = mismatches;
     report(&findings, code, options, shell)?;
-    if code == 0 && (!findings.recompiled.is_empty() || !findings.stubs.is_empty()) {
+    let stale = crate::freshness::stale_artifacts(&options.dir, &options.flags, &base, shell)?;
+    if code == 0
+        && (!findings.recompiled.is_empty() || !findings.stubs.is_empty() || !stale.is_empty())
+    {
         bail!(
-            "verification failed: {} external package(s) recompiled, {} stub artifact(s) found",
+            "verification failed: {} external package(s) recompiled, {} stub artifact(s) found, \
+             {} local artifact(s) older than their sources' content",
             findings.recompiled.len(),
-            findings.stubs.len()
+            findings.stubs.len(),
+            stale.len()
         );
     }
     Ok(code)

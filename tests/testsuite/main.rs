@@ -8,6 +8,7 @@ mod support;
 mod cleanup;
 mod cli;
 mod commands;
+mod content_freshness;
 mod cook_safety;
 mod determinism;
 mod e2e;
