@@ -449,4 +449,15 @@ fn in_place_content_freshness_and_verify_prove_no_stale_local_artifact() {
             .trim(),
         "1=d1 i1-m0"
     );
+
+    // A plain `cargo build` of other contents in between, then the recorded contents back
+    // with an old mtime: the record does not vouch for the unit plain cargo built, so it
+    // rebuilds (restoring the recorded mtime would have shipped the other contents).
+    p.edit("mid/src/lib.rs", "format!(\"{}={}\"", "format!(\"{}#{}\"");
+    p.cargo(&["build"]).assert_ok("plain cargo build");
+    p.edit("mid/src/lib.rs", "format!(\"{}#{}\"", "format!(\"{}={}\"");
+    filetime::set_file_mtime(&lib, old).unwrap();
+    assert_eq!(build(&[]), set(&["mid", "app"]));
+    let out = run(&mut std::process::Command::new(&exe));
+    assert_eq!(out.stdout_str().trim(), "1=d1 i1-m0");
 }
