@@ -207,7 +207,7 @@ impl Context {
         })
     }
 
-    fn header(&self, base: &CargoCommand) -> Result<Header> {
+    fn header(&self, rustc: String) -> Header {
         let options = crate::skeleton::PrepareOptions {
             manifest_path: Some(self.workspace.root.join("Cargo.toml")),
             output: None,
@@ -218,14 +218,14 @@ impl Context {
         let skeleton = crate::skeleton::derive_from(self.workspace.clone(), &options)
             .map(|d| d.skeleton.digest())
             .unwrap_or_else(|err| format!("unknown ({err:#})"));
-        Ok(Header {
+        Header {
             format: FORMAT,
-            rustc: crate::record::rustc_version(base)?,
+            rustc,
             workspace_root: self.root.to_string_lossy().into_owned(),
             profile: self.profile.clone(),
             targets: self.targets.clone(),
             skeleton,
-        })
+        }
     }
 
     fn units(&self) -> Result<Vec<Unit>> {
@@ -283,8 +283,17 @@ pub fn begin(
         Request::InPlace => None,
         Request::Seed(seed) => Some(seed),
     };
-    let ctx = Context::resolve(dir, flags, base)?;
-    let header = ctx.header(base)?;
+    // `rustc -vV` runs while cargo metadata does.
+    let (ctx, rustc) = std::thread::scope(|scope| {
+        let rustc = scope.spawn(|| crate::record::rustc_version(base));
+        let ctx = Context::resolve(dir, flags, base);
+        let rustc = rustc
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("`rustc -vV` panicked")));
+        (ctx, rustc)
+    });
+    let (ctx, rustc) = (ctx?, rustc?);
+    let header = ctx.header(rustc);
     if let Some(seed) = seed {
         plant::plant(&crate::fs::absolute(seed)?, &ctx, &header, shell)?;
     }
@@ -340,8 +349,11 @@ pub fn begin(
         hashed.insert(path, (key, hash, given));
     }
     shell.status(
-        "Freshness",
-        format!("{kept} local files unchanged by content, {changed} changed or new"),
+        "Checked",
+        format!(
+            "{} local files by content: {kept} unchanged, {changed} changed or new",
+            kept + changed
+        ),
     );
     Ok(Some(Session {
         ctx,

@@ -44,7 +44,19 @@ pub struct Findings {
 /// fails when `--deny-rebuild` or `--verify` find a problem.
 pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
     let base = CargoCommand::new(&options.dir);
-    let mismatches = compare(options, &base, shell)?;
+    // Content freshness (when asked) prepares the sources while the cook record is compared:
+    // each waits mostly on a cargo or rustc process.
+    let (mismatches, session) = std::thread::scope(|scope| {
+        let session = scope.spawn(|| {
+            crate::freshness::begin(&options.content, &options.dir, &options.flags, &base, shell)
+        });
+        let mismatches = compare(options, &base, shell);
+        let session = session
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("content freshness panicked")));
+        (mismatches, session)
+    });
+    let (mismatches, session) = (mismatches?, session?);
     for m in &mismatches {
         shell.warn(format!("dependencies will recompile: {}", m.message));
     }
@@ -58,8 +70,6 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
     if options.rebuild_local {
         clean_local(options, &base, shell)?;
     }
-    let session =
-        crate::freshness::begin(&options.content, &options.dir, &options.flags, &base, shell)?;
     if !options.verify {
         let mut cmd = base;
         cmd.arg("build")

@@ -461,3 +461,59 @@ fn in_place_content_freshness_and_verify_prove_no_stale_local_artifact() {
     let out = run(&mut std::process::Command::new(&exe));
     assert_eq!(out.stdout_str().trim(), "1=d1 i1-m0");
 }
+
+/// Cargo's unstable `-Z checksum-freshness` (nightly) judges by content natively: after the
+/// same edits, it compiles the same crates as `--content-freshness` on the default toolchain.
+#[test]
+fn same_crates_as_nightly_checksum_freshness() {
+    let nightly = || {
+        let mut cmd = std::process::Command::new("cargo");
+        scrub(&mut cmd);
+        cmd.env_remove("CARGO").env("RUSTUP_TOOLCHAIN", "nightly");
+        cmd
+    };
+    if !nightly()
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("note: skipped: no nightly toolchain (`rustup toolchain install nightly`)");
+        return;
+    }
+    let ours = workspace();
+    let theirs = ours.duplicate();
+    let old = FileTime::from_unix_time(EARTHLY_EPOCH, 0);
+    let edit = |p: &Project| {
+        // Content changed under an old mtime; content unchanged under a new one.
+        p.edit("mid/src/lib.rs", "format!(\"{}-{}\"", "format!(\"{}+{}\"");
+        filetime::set_file_mtime(p.path("mid/src/lib.rs"), old).unwrap();
+        filetime::set_file_mtime(p.path("bottom/src/lib.rs"), FileTime::now()).unwrap();
+    };
+    let ours_build = |p: &Project| {
+        let out = prebuild(
+            p.root(),
+            ["build", "--content-freshness", "--message-format", "json"],
+        );
+        out.assert_ok("build --content-freshness");
+        BuildReport::parse(&out.stdout).local_compiled()
+    };
+    let theirs_build = |p: &Project| {
+        let mut cmd = nightly();
+        cmd.current_dir(p.root()).args([
+            "build",
+            "-Zchecksum-freshness",
+            "--message-format",
+            "json",
+        ]);
+        let out = run(&mut cmd);
+        out.assert_ok("cargo +nightly build -Zchecksum-freshness");
+        BuildReport::parse(&out.stdout).local_compiled()
+    };
+    assert_eq!(ours_build(&ours), set(&ALL));
+    assert_eq!(theirs_build(&theirs), set(&ALL));
+    edit(&ours);
+    edit(&theirs);
+    let (a, b) = (ours_build(&ours), theirs_build(&theirs));
+    assert_eq!(a, b, "content freshness vs -Z checksum-freshness");
+    assert_eq!(a, set(&["mid", "app"]));
+}
