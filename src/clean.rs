@@ -134,7 +134,7 @@ pub fn layout(target_dir: Option<&Path>, flags: &Flags, workspace_dir: &Path) ->
 }
 
 /// The directory cargo names after the profile the flags select.
-fn profile_dir_name(flags: &Flags) -> String {
+pub fn profile_dir_name(flags: &Flags) -> String {
     let compile = &flags.args.compile;
     let profile = if compile.release {
         "release"

@@ -176,6 +176,19 @@ pub struct BuildCmdArgs {
     #[arg(long)]
     pub rebuild_local: bool,
 
+    /// Judge local crates by content: plant DIR (the target directory of the previous final
+    /// build, e.g. copied from the previous builder image) over this target directory, then
+    /// recompile only the local crates whose files changed, and their dependents. Rewrites
+    /// source mtimes
+    #[arg(long, value_name = "DIR", conflicts_with = "rebuild_local")]
+    pub seed: Option<PathBuf>,
+
+    /// Judge local crates by content in this target directory as it is (a cache mount):
+    /// recompile only the local crates whose files changed since the last such build, and
+    /// their dependents, whatever the mtimes. Rewrites source mtimes
+    #[arg(long, conflicts_with_all = ["rebuild_local", "seed"])]
+    pub content_freshness: bool,
+
     #[command(flatten)]
     pub manifest_path: ManifestPathArg,
 

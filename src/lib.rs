@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cook;
 pub mod diff;
 pub mod flags;
+pub mod freshness;
 pub mod fs;
 pub mod gate;
 pub mod prepare;
@@ -61,6 +62,11 @@ pub fn run(cli: Cargo, shell: &mut Shell) -> Result<(), Failure> {
                 verify: args.verify,
                 deny_rebuild: args.deny_rebuild,
                 rebuild_local: args.rebuild_local,
+                content: match (&args.seed, args.content_freshness) {
+                    (Some(seed), _) => freshness::Request::Seed(seed.clone()),
+                    (None, true) => freshness::Request::InPlace,
+                    (None, false) => freshness::Request::Off,
+                },
             };
             exit_with(verify::build(&options, shell)?)?;
         }
@@ -83,6 +89,7 @@ pub fn run(cli: Cargo, shell: &mut Shell) -> Result<(), Failure> {
                 verify: true,
                 deny_rebuild: false,
                 rebuild_local: false,
+                content: freshness::Request::Off,
             };
             exit_with(verify::build(&options, shell)?)?;
         }

@@ -26,6 +26,8 @@ pub struct BuildOptions {
     pub verify: bool,
     pub deny_rebuild: bool,
     pub rebuild_local: bool,
+    /// Judge local crates by content (`--seed`, `--content-freshness`).
+    pub content: crate::freshness::Request,
 }
 
 /// What the build did that a cached dependency layer should have prevented.
@@ -46,7 +48,19 @@ pub struct Findings {
 /// fails when `--deny-rebuild` or `--verify` find a problem.
 pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
     let base = CargoCommand::new(&options.dir);
-    let compared = compare(options, &base, shell)?;
+    // Content freshness (when asked) prepares the sources while the cook record is compared:
+    // each waits mostly on a cargo or rustc process.
+    let (compared, session) = std::thread::scope(|scope| {
+        let session = scope.spawn(|| {
+            crate::freshness::begin(&options.content, &options.dir, &options.flags, &base, shell)
+        });
+        let compared = compare(options, &base, shell);
+        let session = session
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("content freshness panicked")));
+        (compared, session)
+    });
+    let (compared, session) = (compared?, session?);
     let mismatches = compared.mismatches;
     for m in &mismatches {
         let verb = if m.certain { "will" } else { "may" };
@@ -68,19 +82,27 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
             .args(options.flags.build_args(false, true))
             .args(&options.extra);
         shell.verbose("Running", format!("`{cmd}`"));
-        return Ok(cmd.status()?.code().unwrap_or(101));
+        let code = cmd.status()?.code().unwrap_or(101);
+        crate::freshness::finish(session, code)?;
+        return Ok(code);
     }
     let (code, mut findings) = run_observed(options, &base, shell)?;
+    crate::freshness::finish(session, code)?;
     findings.mismatches = mismatches;
     if let Some(cook) = &compared.cook {
         crate::gate::judge_target_dir(cook, &compared.ws, &mut findings)?;
     }
     report(&findings, code, options, shell)?;
-    if code == 0 && (!findings.recompiled.is_empty() || !findings.stubs.is_empty()) {
+    let stale = crate::freshness::stale_artifacts(&options.dir, &options.flags, &base, shell)?;
+    if code == 0
+        && (!findings.recompiled.is_empty() || !findings.stubs.is_empty() || !stale.is_empty())
+    {
         bail!(
-            "verification failed: {} external package(s) recompiled, {} stub artifact(s) found",
+            "verification failed: {} external package(s) recompiled, {} stub artifact(s) found, \
+             {} local artifact(s) older than their sources' content",
             findings.recompiled.len(),
-            findings.stubs.len()
+            findings.stubs.len(),
+            stale.len()
         );
     }
     Ok(code)

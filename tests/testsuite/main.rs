@@ -9,6 +9,7 @@ mod cargo_flags;
 mod cleanup;
 mod cli;
 mod commands;
+mod content_freshness;
 mod cook_safety;
 mod determinism;
 mod e2e;

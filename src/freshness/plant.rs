@@ -1,0 +1,116 @@
+//! Planting a seed (`build --seed DIR`): the target directory of an earlier final build, moved
+//! into this build's target directory (over the cook layer) when its content record matches
+//! this build; otherwise refused with a note, and every local crate compiles.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+
+use super::{units, Context, Header, Record, RECORD_FILE};
+use crate::shell::Shell;
+
+/// Returns whether the seed was planted.
+pub fn plant(seed: &Path, ctx: &Context, header: &Header, shell: &Shell) -> Result<bool> {
+    let refuse = |why: String| {
+        shell.note(format!("{why}: every local crate compiles"));
+        Ok(false)
+    };
+    if !seed.is_dir() {
+        return refuse(format!("seed `{}` does not exist", seed.display()));
+    }
+    if ctx.target_dir.join(RECORD_FILE).is_file() {
+        shell.note(format!(
+            "target directory `{}` already holds a content record; seed `{}` not needed",
+            ctx.target_dir.display(),
+            seed.display()
+        ));
+        return Ok(false);
+    }
+    let Some(record) = Record::read(seed)? else {
+        return refuse(format!(
+            "seed `{}` holds no content record (`{RECORD_FILE}`, written by `cargo prebuild \
+             build --seed` or `--content-freshness`)",
+            seed.display()
+        ));
+    };
+    if record.header != *header {
+        return refuse(format!(
+            "seed `{}` was built with another {}",
+            seed.display(),
+            record.header.difference(header)
+        ));
+    }
+    // Cook removes stub artifacts; a seed holding one anyway is not used at all.
+    let seed_dirs: Vec<_> = ctx
+        .profile_dirs
+        .iter()
+        .filter_map(|d| d.strip_prefix(&ctx.target_dir).ok())
+        .map(|rel| seed.join(rel))
+        .collect();
+    let seed_units = units::scan(&seed_dirs, seed, &ctx.scope)?;
+    if let Some(stub) = seed_units.iter().find(|u| u.stub) {
+        return refuse(format!(
+            "seed `{}` holds a cargo-prebuild stub artifact (`{}`)",
+            seed.display(),
+            stub.key
+        ));
+    }
+    let moved = move_tree(seed, &ctx.target_dir)?;
+    shell.status(
+        "Seeded",
+        format!(
+            "`{}` with {moved} files from `{}`",
+            ctx.target_dir.display(),
+            seed.display()
+        ),
+    );
+    Ok(true)
+}
+
+/// Moves every file of `from` into `to`, replacing files of the same name (the seed's
+/// artifacts carry the mtimes its local units were judged against; same name means same
+/// unit hash, so same toolchain, flags and sources of an external crate), except the cook
+/// record, which describes this target directory's cook. Across filesystems, copies with
+/// mtimes kept.
+fn move_tree(from: &Path, to: &Path) -> Result<usize> {
+    let mut moved = 0;
+    for entry in walkdir::WalkDir::new(from).min_depth(1) {
+        let entry = entry.with_context(|| format!("failed to walk `{}`", from.display()))?;
+        let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
+        let dest = to.join(rel);
+        let kind = entry.file_type();
+        if kind.is_dir() {
+            crate::fs::create_dir_all(&dest)?;
+            continue;
+        }
+        if rel == Path::new(crate::record::RECORD_FILE) && dest.exists() {
+            continue;
+        }
+        if dest.symlink_metadata().is_ok() {
+            crate::fs::remove_file(&dest)?;
+        }
+        if std::fs::rename(entry.path(), &dest).is_err() {
+            copy_file(entry.path(), &dest, kind.is_symlink())?;
+        }
+        moved += 1;
+    }
+    Ok(moved)
+}
+
+fn copy_file(from: &Path, to: &Path, symlink: bool) -> Result<()> {
+    if symlink {
+        #[cfg(unix)]
+        {
+            let link = std::fs::read_link(from)
+                .with_context(|| format!("failed to read link `{}`", from.display()))?;
+            std::os::unix::fs::symlink(&link, to)
+                .with_context(|| format!("failed to create link `{}`", to.display()))?;
+        }
+        return Ok(());
+    }
+    std::fs::copy(from, to)
+        .with_context(|| format!("failed to copy `{}` to `{}`", from.display(), to.display()))?;
+    let modified = units::mtime(from)?;
+    filetime::set_file_mtime(to, modified)
+        .with_context(|| format!("failed to set the mtime of `{}`", to.display()))
+}
