@@ -254,7 +254,7 @@ command -v buildah >/dev/null || need_pkgs+=(buildah)
 command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
 command -v git >/dev/null || need_pkgs+=(git)
 [ "$ENGINE" = docker ] && { [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || need_pkgs+=(docker.io); }
-if [ "$ENGINE" = buildah ] && { [ -z "$ONLY" ] || [[ " $ONLY " == *" reg "* ]]; }; then
+if [ -z "$ONLY" ] || [[ " $ONLY " == *" reg "* ]]; then
   command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
   command -v curl >/dev/null || need_pkgs+=(curl)
 fi
@@ -281,6 +281,9 @@ cleanup() {
   if [ -n "$REG_PID" ]; then kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; fi
   if [ -d "$RUN/stores" ] && declare -F drop_store >/dev/null; then
     for s in "$RUN"/stores/*; do [ -d "$s" ] && drop_store "$s"; done
+  fi
+  if [ -d "$RUN/dockers" ] && declare -F docker_down >/dev/null; then
+    for s in "$RUN"/dockers/*; do [ -d "$s" ] && docker_down "$s"; done
   fi
   if [ "${CARGO_PREBUILD_CONTAINER_KEEP:-0}" = 1 ]; then
     engine_stop
@@ -677,12 +680,8 @@ if want s6; then
 fi
 
 if want reg; then
-  if [ "$ENGINE" = buildah ]; then
-    . "$HERE/registry.sh"
-    reg_scenario
-  else
-    echo "NOTE: the registry scenario (reg) runs with buildah only"
-  fi
+  . "$HERE/registry.sh"
+  if [ "$ENGINE" = buildah ]; then reg_scenario; else reg_scenario_docker; fi
 fi
 
 # ------------------------------------------------------------------ summary
