@@ -111,7 +111,9 @@ use_buildah() {
   engine_stop() { :; }
   purge_engine() { bh rmi --all --force >/dev/null 2>&1; rm -rf "$WORK/storage"; }
   # log parsing: buildah prints "[2/4] STEP 3/5: RUN ...", the step's output, then
-  # "--> Using cache <id>" (cached) or "--> <id>" (ran)
+  # "--> Using cache <id>" (cached) or "--> <id>" (ran); with --cache-from/--cache-to also
+  # "--> Cache pulled from remote <repo>:<key>" before a cache hit and "--> Pushing cache
+  # <repo>:<key>", kept as the step's output
   STEP_RE='STEP [0-9]+/[0-9]+: '
   log_text() { cat "$1"; }
   # A step that needs another stage (COPY --from=planner) prints its STEP line, then the other
@@ -124,6 +126,7 @@ use_buildah() {
                 if ($0 ~ (re "FROM ")) { st[n] = "from"; next }
                 stack[++sp] = n; next }
       /^(\[[0-9]+\/[0-9]+\] )?COMMIT / { skip = 1; next }
+      /^--> (Cache pulled from remote|Pushing cache) / { if (sp) { k = stack[sp]; out[k, ++no[k]] = $0 } next }
       /^--> Using cache/ { if (sp) st[stack[sp--]] = "cached"; skip = 1; next }
       /^--> / { if (skip) { skip = 0; next } if (sp) st[stack[sp--]] = "ran"; next }
       { if (sp) { k = stack[sp]; out[k, ++no[k]] = $0 } }
@@ -145,7 +148,7 @@ use_buildah() {
     [ -z "$ran" ] || { echo "$ran"; return 1; }
     not_in_log "$1" '^ *Compiling '
   }
-  show_steps() { grep -E "$STEP_RE|^ *(Compiling|Downloaded) " "$1" | sed 's/^/    | /'; }
+  show_steps() { grep -E "$STEP_RE|^ *(Compiling|Downloaded) |^--> Cache pulled from remote" "$1" | sed 's/^/    | /'; }
 }
 
 use_docker() {
@@ -251,6 +254,10 @@ command -v buildah >/dev/null || need_pkgs+=(buildah)
 command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
 command -v git >/dev/null || need_pkgs+=(git)
 [ "$ENGINE" = docker ] && { [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || need_pkgs+=(docker.io); }
+if [ -z "$ONLY" ] || [[ " $ONLY " == *" reg "* ]]; then
+  command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
+  command -v curl >/dev/null || need_pkgs+=(curl)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "apt-get install ${need_pkgs[*]}"
   made_policy=0
@@ -267,9 +274,17 @@ mkdir -p "$WORK" "$LOGS" "$RUN/tmp" "$RUN/dockerfiles"
 exec 9>"$WORK/lock"
 flock -n 9 || { echo "waiting for another run of this suite (lock $WORK/lock)"; flock 9; }
 
+REG_PID=
 cleanup() {
   local rc=$?
   set +e
+  if [ -n "$REG_PID" ]; then kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; fi
+  if [ -d "$RUN/stores" ] && declare -F drop_store >/dev/null; then
+    for s in "$RUN"/stores/*; do [ -d "$s" ] && drop_store "$s"; done
+  fi
+  if [ -d "$RUN/dockers" ] && declare -F docker_down >/dev/null; then
+    for s in "$RUN"/dockers/*; do [ -d "$s" ] && docker_down "$s"; done
+  fi
   if [ "${CARGO_PREBUILD_CONTAINER_KEEP:-0}" = 1 ]; then
     engine_stop
     echo "kept: images in $WORK ($ENGINE), run dir $RUN"
@@ -461,7 +476,7 @@ if want neg; then
 fi
 
 # ------------------------------------------------------------------ 6. scenarios
-NEED_TOOL=0; for s in s1 s2 s3 s4 s5 s6; do want $s && NEED_TOOL=1; done
+NEED_TOOL=0; for s in s1 s2 s3 s4 s5 s6 reg; do want $s && NEED_TOOL=1; done
 if [ "$NEED_TOOL" = 1 ]; then
   export_source
   TOOL=$NS/tool:$SRC_HASH
@@ -662,6 +677,11 @@ if want s6; then
   else
     fail "6 cache-mount control build"
   fi
+fi
+
+if want reg; then
+  . "$HERE/registry.sh"
+  if [ "$ENGINE" = buildah ]; then reg_scenario; else reg_scenario_docker; fi
 fi
 
 # ------------------------------------------------------------------ summary
