@@ -75,6 +75,14 @@ done
 {
   echo "## Summary"; echo
   python3 "$corpus_dir/hitrate.py" table "${jsons[@]}"
+  # The kinds level (issue 12): the skeleton mirrors which target kinds each package has, so
+  # a first test, bench, example, bin or build script is a necessary change, a second is not.
+  echo; echo "## Kinds level"; echo
+  echo "| corpus | spurious misses (kinds) | unsafe hits (kinds) |"
+  echo "|---|---:|---:|"
+  for j in "${jsons[@]}"; do
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1][:-5]+".summary.json")); print("| %s | %s | %s |" % (d["corpus"], d["spurious_misses_kinds"], d["unsafe_hits_kinds"]))' "$j"
+  done
   echo; echo "## Causes"; echo
   python3 "$corpus_dir/hitrate.py" table --causes "${jsons[@]}"
   echo
