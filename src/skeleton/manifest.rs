@@ -332,7 +332,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Table {
-        toml::parse(text, Path::new("Cargo.toml")).unwrap_or_default()
+        toml::parse(text, Path::new("Cargo.toml")).unwrap()
     }
 
     #[test]

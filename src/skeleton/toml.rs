@@ -240,7 +240,7 @@ mod tests {
     use std::path::Path;
 
     fn canon(text: &str) -> String {
-        to_string(&parse(text, Path::new("Cargo.toml")).unwrap_or_default())
+        to_string(&parse(text, Path::new("Cargo.toml")).unwrap())
     }
 
     #[test]

@@ -19,8 +19,8 @@ use walkdir::WalkDir;
 
 use crate::support::*;
 
-/// The static every stub artifact carries (see `src/skeleton/stubs.rs`), as bytes to grep for.
-const STUB_BYTES: &str = "cargo-prebuild-stub-5f1d0c7a";
+/// The static every stub artifact carries: the product's own constant, as bytes to grep for.
+const STUB_BYTES: &str = cargo_prebuild::skeleton::stubs::MARKER;
 
 fn pkg(name: &str, deps: &str) -> String {
     format!(
