@@ -593,8 +593,7 @@ dependencies = [
             BTreeSet::from(["dirs-next".to_string()]),
         )]
         .into();
-        let out =
-            mask(text, Path::new("Cargo.lock"), &BTreeSet::new(), &members).unwrap();
+        let out = mask(text, Path::new("Cargo.lock"), &BTreeSet::new(), &members).unwrap();
         assert!(
             out.contains(
                 "name = \"fd-find\"\nversion = \"0.0.0\"\ndependencies = [\n \"dirs-next\",\n]"

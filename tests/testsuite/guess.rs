@@ -83,7 +83,7 @@ macros = { path = "crates/macros" }
         .file("crates/macros/src/lib.rs", LIB)
         .file(
             "crates/ffi/Cargo.toml",
-            "[package]\nname = \"ffi\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\", \"rlib\"]\n\n[dependencies]\ncorelib = { path = \"../core\", package = \"core-x\" }\n\n[target.'cfg(unix)'.dependencies]\nmacros = { path = \"../macros\" }\n\n[dev-dependencies]\nmacros.workspace = true\n",
+            "[package]\nname = \"ffi\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[lib]\ncrate-type = [\"cdylib\", \"rlib\"]\ntest = false\n\n[features]\nfast = []\n\n[[bench]]\nname = \"speed\"\nharness = false\nrequired-features = [\"fast\"]\n\n[dependencies]\ncorelib = { path = \"../core\", package = \"core-x\" }\n\n[target.'cfg(unix)'.dependencies]\nmacros = { path = \"../macros\" }\n\n[dev-dependencies]\nmacros.workspace = true\n",
         )
         .file("crates/ffi/src/lib.rs", LIB)
         .file("crates/old/Cargo.toml", "[package]\nname = \"old\"\nversion = \"0.1.0\"\n")
@@ -96,6 +96,11 @@ macros = { path = "crates/macros" }
         .file("tools/cli/src/bin/one.rs", MAIN)
         .file("tools/cli/src/bin/two/main.rs", MAIN)
         .file("tools/cli/extra.rs", MAIN)
+        .file("tools/cli/tests/smoke.rs", LIB)
+        .file("tools/cli/tests/multi/main.rs", MAIN)
+        .file("tools/cli/examples/demo.rs", MAIN)
+        .file("crates/macros/tests/expand.rs", LIB)
+        .file("crates/ffi/benches/speed.rs", MAIN)
         .build();
     assert_eq!(prepare_against_metadata(&p), Guess::Used);
 }
@@ -131,17 +136,19 @@ fn guess_matches_cargo_on_a_single_package() {
     assert_eq!(prepare_against_metadata(&p), Guess::Used);
 }
 
-/// In edition 2015 an explicit `[[bin]]` turns off bin discovery, which the guess does not
-/// model: its model has one bin too many and must be discarded, not used.
+/// In edition 2015 an explicit `[[example]]` turns off example discovery, which the guess
+/// does not model: its model has an ungated example too many, whose stub would build the
+/// package's examples without `required-features`. It must be discarded, not used.
 #[test]
 fn a_wrong_guess_is_discarded() {
     let p = project()
         .file(
             "Cargo.toml",
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2015\"\n\n[[bin]]\nname = \"tool\"\npath = \"src/tool.rs\"\n",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2015\"\n\n[features]\nslow = []\n\n[[example]]\nname = \"gated\"\npath = \"examples/gated.rs\"\nrequired-features = [\"slow\"]\n",
         )
-        .file("src/tool.rs", MAIN)
-        .file("src/bin/other.rs", MAIN)
+        .file("src/main.rs", MAIN)
+        .file("examples/gated.rs", MAIN)
+        .file("examples/free.rs", MAIN)
         .build();
     assert_eq!(prepare_against_metadata(&p), Guess::Discarded);
 }
