@@ -404,8 +404,27 @@ fn images_build_any(images: &mut Images, args: &[&str]) -> Image {
 
 #[test]
 fn in_place_content_freshness_and_verify_prove_no_stale_local_artifact() {
+    // The cache-mount recipe: dependencies cooked into the directory first (verify judges
+    // against cook's record), then the sources copied over.
     let p = workspace();
-    let dir = p.root();
+    let (skel, builder) = p.skeleton_and_builder();
+    prebuild(
+        &builder,
+        [
+            std::ffi::OsStr::new("cook"),
+            "--skeleton".as_ref(),
+            skel.as_os_str(),
+        ],
+    )
+    .assert_ok("cook");
+    copy_tree(p.root(), &builder, MtimePolicy::PreserveOlder, &["target"]);
+    let dir = builder.as_path();
+    let edit = |rel: &str, from: &str, to: &str| {
+        let path = dir.join(rel);
+        let body = std::fs::read_to_string(&path).unwrap();
+        assert!(body.contains(from), "{rel} lacks {from:?}");
+        std::fs::write(&path, body.replacen(from, to, 1)).unwrap();
+    };
     let build = |args: &[&str]| {
         let mut all = vec!["build", "--content-freshness", "--message-format", "json"];
         all.extend_from_slice(args);
@@ -417,12 +436,12 @@ fn in_place_content_freshness_and_verify_prove_no_stale_local_artifact() {
     assert_eq!(build(&[]), set(&[]));
 
     // Another branch checked out with older mtimes than the cached artifacts.
-    let lib = p.path("mid/src/lib.rs");
+    let lib = dir.join("mid/src/lib.rs");
     let old = FileTime::from_unix_time(EARTHLY_EPOCH, 0);
-    p.edit("mid/src/lib.rs", "format!(\"{}-{}\"", "format!(\"{}_{}\"");
+    edit("mid/src/lib.rs", "format!(\"{}-{}\"", "format!(\"{}_{}\"");
     filetime::set_file_mtime(&lib, old).unwrap();
     assert_eq!(build(&[]), set(&["mid", "app"]));
-    let exe = p.path("target/debug/app");
+    let exe = dir.join("target/debug/app");
     assert_eq!(
         run(&mut std::process::Command::new(&exe))
             .stdout_str()
@@ -431,7 +450,7 @@ fn in_place_content_freshness_and_verify_prove_no_stale_local_artifact() {
     );
 
     // An edit that keeps the old mtime fools plain cargo, and `verify` says so.
-    p.edit("mid/src/lib.rs", "format!(\"{}_{}\"", "format!(\"{}={}\"");
+    edit("mid/src/lib.rs", "format!(\"{}_{}\"", "format!(\"{}={}\"");
     filetime::set_file_mtime(&lib, old).unwrap();
     let out = prebuild(dir, ["verify"]);
     assert!(!out.status.success(), "verify passed on a stale artifact");
@@ -453,9 +472,9 @@ fn in_place_content_freshness_and_verify_prove_no_stale_local_artifact() {
     // A plain `cargo build` of other contents in between, then the recorded contents back
     // with an old mtime: the record does not vouch for the unit plain cargo built, so it
     // rebuilds (restoring the recorded mtime would have shipped the other contents).
-    p.edit("mid/src/lib.rs", "format!(\"{}={}\"", "format!(\"{}#{}\"");
-    p.cargo(&["build"]).assert_ok("plain cargo build");
-    p.edit("mid/src/lib.rs", "format!(\"{}#{}\"", "format!(\"{}={}\"");
+    edit("mid/src/lib.rs", "format!(\"{}={}\"", "format!(\"{}#{}\"");
+    cargo(dir, ["build"]).assert_ok("plain cargo build");
+    edit("mid/src/lib.rs", "format!(\"{}#{}\"", "format!(\"{}={}\"");
     filetime::set_file_mtime(&lib, old).unwrap();
     assert_eq!(build(&[]), set(&["mid", "app"]));
     let out = run(&mut std::process::Command::new(&exe));
