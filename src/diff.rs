@@ -9,8 +9,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::skeleton::toml::{self, Node, Table};
 use crate::skeleton::{self, lockfile, FileKind, PrepareOptions, Skeleton};
+use crate::toml::{self, Node, Table};
 
 /// One dependency-relevant difference.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -19,6 +19,7 @@ pub mod record;
 pub mod seed;
 pub mod shell;
 pub mod skeleton;
+pub(crate) mod toml;
 pub mod units;
 pub mod verify;
 pub mod workspace;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::toml::{self, Node, Table};
+use crate::toml::{self, Node, Table};
 
 /// Keys that hold or lead to credentials, anywhere in a registry table.
 const SECRET_KEYS: &[&str] = &[

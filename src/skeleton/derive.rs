@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::stubs::{self, Stub};
-use super::toml::{self, Node, Table};
 use super::{config, lockfile, manifest, prune, relative, File, FileKind, Skeleton, StubPackage};
+use crate::toml::{self, Node, Table};
 use crate::workspace::{Kind, Package, Workspace};
 
 /// Everything `prepare` decided before deriving: absolute paths, no clap types.

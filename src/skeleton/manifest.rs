@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::stubs::{self, Stub};
-use super::toml::{self, Node, Table};
+use crate::toml::{self, Node, Table, DEP_TABLES};
 use crate::workspace::Kind;
 
 /// `[package]` keys that only describe or publish a package. All are inheritable from
@@ -39,14 +39,6 @@ const AUTO_KEYS: &[&str] = &[
 ];
 
 const TARGET_TABLES: &[&str] = &["lib", "bin", "example", "test", "bench"];
-
-pub const DEP_TABLES: &[&str] = &[
-    "dependencies",
-    "dev-dependencies",
-    "dev_dependencies",
-    "build-dependencies",
-    "build_dependencies",
-];
 
 /// Edition given to every skeleton package: only stub code is compiled under it, and the
 /// resolver it would imply is written out explicitly instead.

@@ -11,7 +11,6 @@ mod manifest;
 mod prune;
 mod store;
 pub mod stubs;
-pub(crate) mod toml;
 mod urls;
 
 use std::collections::BTreeMap;
@@ -21,13 +20,13 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::toml::DEP_TABLES;
 pub use config::{
     build_target_dir, build_targets, cargo_configs, cargo_home, find_configs, find_toolchain,
     sanitize as sanitize_config,
 };
 pub use derive::{derive, derive_from, Derived, PrepareOptions};
 pub use lockfile::MASKED_VERSION;
-pub use manifest::DEP_TABLES;
 pub use store::Staged;
 
 /// Name of the index file at the top of a skeleton directory.
@@ -156,7 +155,7 @@ impl Skeleton {
 
 /// Whether a manifest table name holds dependencies.
 pub fn is_dep_table(name: &str) -> bool {
-    manifest::DEP_TABLES.contains(&name)
+    crate::toml::DEP_TABLES.contains(&name)
 }
 
 /// A skeleton path must stay inside the tree: no `..`, no absolute paths.

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::toml::{self, Node, Table};
 use super::{join, manifest, relative, FileKind, Skeleton};
 use crate::cargo::CargoCommand;
+use crate::toml::{self, Node, Table};
 use crate::workspace::Workspace;
 
 /// Lists the kept members explicitly; `default-members` would name pruned ones.

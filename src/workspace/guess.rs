@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::{Kind, Package, Target, Workspace};
-use crate::skeleton::toml::{self, Node, Table};
+use crate::toml::{self, Node, Table};
 
 /// The workspace that `manifest_path` (or the current directory) belongs to, as far as the
 /// manifests tell, or `None` when they do not tell it plainly.
@@ -242,7 +242,7 @@ fn guess_package(
         }
     }
     for table in tables {
-        for key in crate::skeleton::DEP_TABLES {
+        for key in toml::DEP_TABLES {
             let Some(deps) = toml::table(table, key) else {
                 continue;
             };

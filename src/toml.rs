@@ -8,6 +8,16 @@ use std::fmt::Write;
 use anyhow::{Context, Result};
 use toml_edit::{DocumentMut, Item, Key, Value};
 
+/// The dependency tables of a manifest (and of each `[target.'cfg']` table), in both
+/// spellings cargo accepts.
+pub const DEP_TABLES: &[&str] = &[
+    "dependencies",
+    "dev-dependencies",
+    "dev_dependencies",
+    "build-dependencies",
+    "build_dependencies",
+];
+
 /// A TOML node with sorted tables and comment-free values.
 #[derive(Debug, Clone)]
 pub enum Node {
