@@ -256,12 +256,30 @@ pub fn normalize_workspace(manifest: &mut Table, resolver: &str, keep_rust_versi
     }
 }
 
-/// Keys a virtual manifest keeps: everything about the workspace, nothing about a package.
-const VIRTUAL_KEYS: &[&str] = &["cargo-features", "patch", "profile", "replace", "workspace"];
+/// Tables that belong to a root manifest's package, not to its workspace.
+const PACKAGE_TABLES: &[&str] = &[
+    "package",
+    "project",
+    "lib",
+    "bin",
+    "example",
+    "test",
+    "bench",
+    "dependencies",
+    "dev-dependencies",
+    "dev_dependencies",
+    "build-dependencies",
+    "build_dependencies",
+    "target",
+    "features",
+    "badges",
+    "lints",
+];
 
-/// Drops the root package from a root manifest, leaving a virtual manifest.
+/// Drops the root package from a root manifest, leaving a virtual manifest (every other key,
+/// unknown ones included, stays: this is a deny-list like the rest).
 pub fn make_virtual(manifest: &mut Table) {
-    manifest.retain(|key, _| VIRTUAL_KEYS.contains(&key.as_str()));
+    manifest.retain(|key, _| !PACKAGE_TABLES.contains(&key.as_str()));
 }
 
 /// `[package]` keys whose inherited value is a path relative to the workspace root.
