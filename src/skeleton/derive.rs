@@ -299,13 +299,14 @@ pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derive
 /// caller): its build-dependencies and `links` need it, and a first build script is a change
 /// of kind like a first test.
 fn stub_targets(pkg: &Package, manifest: &Table) -> Vec<Stub> {
-    let explicit = manifest::bench_flags(manifest);
+    let bench = manifest::target_flags(manifest, "bench");
+    let scrape = manifest::target_flags(manifest, "doc-scrape-examples");
     stubs::for_targets(&pkg.targets, |t| {
         let key = (t.kind, (t.kind != Kind::Lib).then(|| t.name.clone()));
-        explicit
-            .get(&key)
-            .copied()
-            .unwrap_or(t.kind.default_bench())
+        stubs::ManifestFlags {
+            bench: bench.get(&key).copied().unwrap_or(t.kind.default_bench()),
+            doc_scrape: scrape.get(&key).copied().unwrap_or(false),
+        }
     })
 }
 

@@ -139,6 +139,11 @@ pub fn replace_targets(
                 target.insert(key.to_string(), Node::Value(value.into()));
             }
         }
+        // An example scraped for docs makes `cargo doc` resolve features with
+        // dev-dependencies.
+        if stub.doc_scrape {
+            target.insert("doc-scrape-examples".to_string(), Node::Value(true.into()));
+        }
         if stub.kind == Kind::Lib {
             manifest.insert("lib".to_string(), Node::Table(target));
             continue;
@@ -160,13 +165,17 @@ pub fn replace_targets(
     }
 }
 
-/// The `bench` flag of each target the manifest declares explicitly, by kind and name (the
-/// lib under its kind alone); cargo metadata does not report it.
-pub fn bench_flags(manifest: &Table) -> BTreeMap<(Kind, Option<String>), bool> {
+/// A boolean key (`bench`, `doc-scrape-examples`) of each target the manifest declares
+/// explicitly, by kind and name (the lib under its kind alone): cargo metadata reports neither.
+pub fn target_flags(manifest: &Table, key: &str) -> BTreeMap<(Kind, Option<String>), bool> {
+    let flag = |t: &Table| match t.get(key) {
+        Some(Node::Value(toml_edit::Value::Boolean(b))) => Some(*b.value()),
+        _ => None,
+    };
     let mut flags = BTreeMap::new();
     if let Some(Node::Table(lib)) = manifest.get("lib") {
-        if let Some(Node::Value(toml_edit::Value::Boolean(b))) = lib.get("bench") {
-            flags.insert((Kind::Lib, None), *b.value());
+        if let Some(b) = flag(lib) {
+            flags.insert((Kind::Lib, None), b);
         }
     }
     for kind in [Kind::Bin, Kind::Example, Kind::Test, Kind::Bench] {
@@ -174,10 +183,8 @@ pub fn bench_flags(manifest: &Table) -> BTreeMap<(Kind, Option<String>), bool> {
             continue;
         };
         for target in list {
-            if let (Some(name), Some(Node::Value(toml_edit::Value::Boolean(b)))) =
-                (toml::as_str(target.get("name")), target.get("bench"))
-            {
-                flags.insert((kind, Some(name.to_string())), *b.value());
+            if let (Some(name), Some(b)) = (toml::as_str(target.get("name")), flag(target)) {
+                flags.insert((kind, Some(name.to_string())), b);
             }
         }
     }
@@ -235,6 +242,8 @@ pub fn strip_path_dep_versions(
 /// resolver that the root's edition implied, since editions are normalized.
 pub fn normalize_workspace(manifest: &mut Table, resolver: &str, keep_rust_version: bool) {
     let has_workspace = matches!(manifest.get("workspace"), Some(Node::Table(_)));
+    let package_resolver =
+        toml::table(manifest, "package").is_some_and(|p| p.contains_key("resolver"));
     if let Some(ws) = toml::table_mut(manifest, "workspace") {
         let rust_version = toml::table(ws, "package")
             .and_then(|p| p.get("rust-version"))
@@ -247,9 +256,12 @@ pub fn normalize_workspace(manifest: &mut Table, resolver: &str, keep_rust_versi
             package.insert("rust-version".to_string(), rv);
             ws.insert("package".to_string(), Node::Table(package));
         }
-        ws.insert("resolver".to_string(), toml::string(resolver));
+        if !package_resolver {
+            ws.insert("resolver".to_string(), toml::string(resolver));
+        }
     }
-    if !has_workspace {
+    // One place only: cargo refuses `resolver` in both `[workspace]` and the root `[package]`.
+    if !has_workspace || package_resolver {
         if let Some(pkg) = toml::table_mut(manifest, "package") {
             pkg.insert("resolver".to_string(), toml::string(resolver));
         }

@@ -61,11 +61,13 @@ pub struct Stub {
     pub doctest: bool,
     pub doc: bool,
     pub bench: bool,
+    /// `doc-scrape-examples = true` on an example (cargo metadata does not report it).
+    pub doc_scrape: bool,
 }
 
 impl Stub {
-    /// What stands for `target`, whose `bench` flag the manifest gave (cargo metadata omits it).
-    pub fn of(target: &Target, bench: bool) -> Stub {
+    /// What stands for `target`, with the flags only its manifest gives.
+    pub fn of(target: &Target, flags: ManifestFlags) -> Stub {
         Stub {
             kind: target.kind,
             crate_types: target.crate_types.clone(),
@@ -73,7 +75,8 @@ impl Stub {
             test: target.test,
             doctest: target.doctest,
             doc: target.doc,
-            bench,
+            bench: flags.bench,
+            doc_scrape: flags.doc_scrape && target.kind == Kind::Example,
         }
     }
 
@@ -116,10 +119,17 @@ impl Stub {
     }
 }
 
+/// A target's flags that only its manifest table gives (cargo metadata omits them).
+#[derive(Debug, Clone, Copy)]
+pub struct ManifestFlags {
+    pub bench: bool,
+    pub doc_scrape: bool,
+}
+
 /// The stubs standing for a package's targets: one per distinct kind and attributes, in a
-/// fixed order. `bench` gives each target's `bench` flag.
-pub fn for_targets(targets: &[Target], bench: impl Fn(&Target) -> bool) -> Vec<Stub> {
-    crate::workspace::sorted(targets.iter().map(|t| Stub::of(t, bench(t))))
+/// fixed order. `flags` gives each target's manifest-only flags.
+pub fn for_targets(targets: &[Target], flags: impl Fn(&Target) -> ManifestFlags) -> Vec<Stub> {
+    crate::workspace::sorted(targets.iter().map(|t| Stub::of(t, flags(t))))
 }
 
 /// Relative path from a package `depth` directories below the tree root to `path`.

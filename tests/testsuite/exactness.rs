@@ -231,3 +231,37 @@ fn patched_member_inheriting_from_the_workspace() {
     // `-p other` prunes the patched member, which the skeleton still carries verbatim.
     judge(&p, &["app", "other"]);
 }
+
+/// An example with `doc-scrape-examples = true` makes `cargo doc` resolve features with
+/// dev-dependencies (bevy); `cargo metadata` does not say so, the manifest does.
+#[test]
+fn scraped_example_unifies_dev_features_for_doc() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nsmallvec = \"1\"\n\n[dev-dependencies]\nsmallvec = { version = \"1\", features = [\"union\"] }\n\n[[example]]\nname = \"demo\"\ndoc-scrape-examples = true\n",
+        )
+        .file("src/lib.rs", "")
+        .file("examples/demo.rs", "fn main() {}\n")
+        .build();
+    judge(&p, &[]);
+}
+
+/// `resolver` in the root `[package]` of a workspace (gitoxide): cargo refuses it in both
+/// places, so the skeleton writes it where the manifest has it.
+#[test]
+fn resolver_in_the_root_package() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\nresolver = \"2\"\n\n[workspace]\nmembers = [\"b\"]\n\n[dependencies]\nb = { path = \"b\" }\n",
+        )
+        .file("src/main.rs", "fn main() {}\n")
+        .file(
+            "b/Cargo.toml",
+            "[package]\nname = \"b\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = \"1\"\n",
+        )
+        .file("b/src/lib.rs", "")
+        .build();
+    judge(&p, &["b"]);
+}
