@@ -567,7 +567,7 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
         (pw, pc), (dw, dc), (mw, mc) = t["prepare"], t["dry-run"], t["metadata"]
         p, dr, m = median(pw), median(dw), median(mw)
         c = median(t["chef"][0]) if chef else float("nan")
-        summary[n] = (p, c)
+        summary[n] = (p, c, pc, t["chef"][1] if chef else float("nan"))
 
         def cell(w, cpu):
             return f"{fmt_s(w)} · {fmt_ms(cpu)}"
@@ -926,11 +926,16 @@ def main() -> None:
                  "prepare − metadata is what deriving and writing add to the critical path. Runs of a "
                  "command follow each other; the commands run one after the other.", ""]
         big = max(prep)
-        p, c = prep[big]
+        p, c, _, _ = prep[big]
         goals.append(f"| prepare, {big} members | well under 1 s | {fmt_s(p)} | {'yes' if p < 0.5 else '**no**'} |")
         if c == c:
             goals.append(f"| prepare, {big} members | faster than `cargo chef prepare` | {fmt_s(p)} vs "
                          f"{fmt_s(c)} (chef / prebuild = {c / p:.2f}×) | {'yes' if p < c else '**no**'} |")
+            # Issue 12: CPU (user + system) no more than cargo-chef's, at every size.
+            for n, (_, _, pcpu, ccpu) in sorted(prep.items()):
+                where = f"`taskset -c {a.cpus}`" if a.cpus else "unpinned"
+                goals.append(f"| prepare CPU, {n} members, {where} | ≤ `cargo chef prepare`'s | "
+                             f"{fmt_ms(pcpu)} vs {fmt_ms(ccpu)} | {'yes' if pcpu <= ccpu else '**no**'} |")
         log(f"section 1 took {time.time() - t0:.0f} s")
     if "cook" not in skip:
         t0 = time.time()
