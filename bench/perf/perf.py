@@ -29,6 +29,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -510,6 +511,19 @@ def files_and_bytes(paths) -> tuple[int, int]:
     return len(paths), sum(p.stat().st_size for p in paths)
 
 
+def tree_files_and_bytes(skel: Path) -> tuple[int, int]:
+    """Files in the skeleton's tree (its `tree.tar`) and their total size."""
+    with tarfile.open(skel / "tree.tar") as t:
+        members = [m for m in t.getmembers() if m.isfile()]
+    return len(members), sum(m.size for m in members)
+
+
+def extract_tree(skel: Path, dest: Path) -> None:
+    """Lays the skeleton's tree out in `dest` with the system `tar`, mtimes set to now."""
+    dest.mkdir(parents=True, exist_ok=True)
+    run(["tar", "-xmf", skel / "tree.tar", "-C", dest])
+
+
 def all_files(root: Path):
     return [p for p in root.rglob("*") if p.is_file()]
 
@@ -543,6 +557,8 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
         }
         if chef:
             cmds["chef"] = [chef, "chef", "prepare", "--recipe-path", recipe]
+        if a.cpus:  # e.g. `0`: one core, as on a busy CI runner (no spare core for the head start)
+            cmds = {k: ["taskset", "-c", a.cpus, *c] for k, c in cmds.items()}
         log(f"timing prepare on {n} members ({timer.runs} runs + {timer.warmup} warmup)")
         t = timer.compare(ws, cmds, fresh=skel)
         run([bin_, "prepare", "--quiet", "--skeleton", skel], cwd=ws)  # the cook section's input
@@ -551,7 +567,7 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
         (pw, pc), (dw, dc), (mw, mc) = t["prepare"], t["dry-run"], t["metadata"]
         p, dr, m = median(pw), median(dw), median(mw)
         c = median(t["chef"][0]) if chef else float("nan")
-        summary[n] = (p, c)
+        summary[n] = (p, c, pc, t["chef"][1] if chef else float("nan"))
 
         def cell(w, cpu):
             return f"{fmt_s(w)} · {fmt_ms(cpu)}"
@@ -563,7 +579,7 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
         )
         # section 4, from the same skeleton
         sk_files, sk_bytes = files_and_bytes(all_files(skel))
-        tree_files, tree_bytes = files_and_bytes(all_files(skel / "tree"))
+        tree_files, tree_bytes = tree_files_and_bytes(skel)
         wm_files, wm_bytes = files_and_bytes(manifests_and_lock(ws))
         recipe_bytes = recipe.stat().st_size if chef and recipe.exists() else None
         sizes[n] = (sk_files, sk_bytes, tree_files, tree_bytes, wm_files, wm_bytes, recipe_bytes)
@@ -581,7 +597,7 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
 
 def size_table(sizes: dict) -> list[str]:
     rows = [
-        "| workspace | skeleton files | skeleton bytes | of which `tree/` | manifests + lockfile | skeleton / manifests+lock | chef recipe |",
+        "| workspace | skeleton files | skeleton bytes | files in `tree.tar` | manifests + lockfile | skeleton / manifests+lock | chef recipe |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, (skf, skb, tf, tb, wf, wb, rb) in sizes.items():
@@ -684,7 +700,7 @@ def section_cook(a, work: Path, bin_: Path, notes: list[str]):
                 leftover = sorted(p.name for p in d.iterdir())
                 assert leftover == ["target"], f"cook left {leftover} in {d}"
             else:
-                shutil.copytree(skel / "tree", d, symlinks=True)
+                extract_tree(skel, d)
                 t, cpu, _ = timed_cpu(["cargo", *(build_args or ["build", *flags])], cwd=d / ws_rel)
                 plain_t.append(t)
                 plain_cpu.append(cpu)
@@ -702,14 +718,14 @@ def section_cook(a, work: Path, bin_: Path, notes: list[str]):
         f"`cook --release --locked` on the {n}-member workspace, {a.cook_runs} runs, each in a fresh "
         "directory and target dir, against the same `cargo "
         + (shlex.join(build_args) if build_args else "build")
-        + "` on a copy of the skeleton's `tree/` in a fresh target dir (cook and plain alternate). "
+        + "` on the skeleton's tree (`tree.tar` extracted) in a fresh target dir (cook and plain alternate). "
         "A `$CARGO` wrapper logs when each cargo call cook makes starts and ends, and its CPU time.",
         "",
         "| | wall, median (min–max) | CPU (user + sys), median |",
         "|---|---:|---:|",
         f"| cook, total | {fmt_s(total)}{spread(cook_t)} | {fmt_s(median([o + b for o, b in zip(own_cpu, build_cpu)]))} |",
         f"| the `cargo build` cook drives | {fmt_s(driven)}{spread(driven_t)} | {fmt_s(bc)} |",
-        f"| plain `cargo build` on a laid-out copy of `tree/` | {fmt_s(plain)}{spread(plain_t)} | {fmt_s(median(plain_cpu))} |",
+        f"| plain `cargo build` on the extracted `tree.tar` | {fmt_s(plain)}{spread(plain_t)} | {fmt_s(median(plain_cpu))} |",
         f"| **cook's overhead** (total − driven build) | **{fmt_ms(own)} = {own / driven:.1%}** of the build | "
         f"**{fmt_ms(oc)} = {oc / bc:.1%}** |",
         *[f"| &nbsp;&nbsp;{k} | {fmt_ms(median(v))} | {cpu_of(k)} |" for k, v in phases.items()],
@@ -730,7 +746,7 @@ def section_saving(a, work: Path, bin_: Path, sizes: dict, notes: list[str]):
     skel = work / "skel-app"
     run([bin_, "prepare", "--quiet", "--skeleton", skel], cwd=app)
     sk = files_and_bytes(all_files(skel))
-    tr = files_and_bytes(all_files(skel / "tree"))
+    tr = tree_files_and_bytes(skel)
     sizes[f"app ({ext} crates.io deps)"] = (*sk, *tr, *files_and_bytes(manifests_and_lock(app)), None)
 
     env = dict(os.environ, CARGO_INCREMENTAL="0")
@@ -860,6 +876,7 @@ def main() -> None:
     ap.add_argument("--cook-runs", type=int, default=5, help="cook/plain pairs (default 5)")
     ap.add_argument("--saving-runs", type=int, default=5, help="runs of (b) and (c) (default 5)")
     ap.add_argument("--full-runs", type=int, default=3, help="runs of (a), the full build (default 3)")
+    ap.add_argument("--cpus", default="", help="run the prepare timings under `taskset -c CPUS` (e.g. 0: one core)")
     ap.add_argument("--no-chef", action="store_true", help="skip cargo-chef even when installed")
     ap.add_argument("--no-hyperfine", action="store_true", help="time with Python even when hyperfine is installed")
     ap.add_argument("--skip", default="", help="comma-separated sections to skip: prepare,cook,saving")
@@ -889,6 +906,7 @@ def main() -> None:
         f"- timer: {version(['hyperfine', '--version']) if hyper else 'Python perf_counter'}; "
         f"medians over {a.prepare_runs} prepare runs (2 warmups), {a.cook_runs} cook pairs, "
         f"{a.full_runs} full builds, {a.saving_runs} (b)/(c) runs",
+        f"- prepare timings pinned: {'`taskset -c ' + a.cpus + '`' if a.cpus else 'no'}",
     ]
     body: list[str] = []
     goals: list[str] = []
@@ -908,11 +926,16 @@ def main() -> None:
                  "prepare − metadata is what deriving and writing add to the critical path. Runs of a "
                  "command follow each other; the commands run one after the other.", ""]
         big = max(prep)
-        p, c = prep[big]
+        p, c, _, _ = prep[big]
         goals.append(f"| prepare, {big} members | well under 1 s | {fmt_s(p)} | {'yes' if p < 0.5 else '**no**'} |")
         if c == c:
             goals.append(f"| prepare, {big} members | faster than `cargo chef prepare` | {fmt_s(p)} vs "
                          f"{fmt_s(c)} (chef / prebuild = {c / p:.2f}×) | {'yes' if p < c else '**no**'} |")
+            # Issue 12: CPU (user + system) no more than cargo-chef's, at every size.
+            for n, (_, _, pcpu, ccpu) in sorted(prep.items()):
+                where = f"`taskset -c {a.cpus}`" if a.cpus else "unpinned"
+                goals.append(f"| prepare CPU, {n} members, {where} | ≤ `cargo chef prepare`'s | "
+                             f"{fmt_ms(pcpu)} vs {fmt_ms(ccpu)} | {'yes' if pcpu <= ccpu else '**no**'} |")
         log(f"section 1 took {time.time() - t0:.0f} s")
     if "cook" not in skip:
         t0 = time.time()
@@ -934,7 +957,7 @@ def main() -> None:
         log(f"section 3 took {time.time() - t0:.0f} s")
     if sizes:
         body += ["## 4. skeleton size", "", *size_table(sizes), "",
-                 "Skeleton = everything `prepare` writes (`cargo-prebuild.json` + `tree/`); "
+                 "Skeleton = everything `prepare` writes (`cargo-prebuild.json` + `tree.tar`); "
                  "manifests + lockfile = every `Cargo.toml` and `Cargo.lock` of the workspace.", ""]
     if notes:
         body += ["## Notes", "", *[f"- {n}" for n in notes], ""]

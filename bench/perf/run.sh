@@ -10,6 +10,7 @@
 #   --full-runs N      runs of (a), the full build (default 3)
 #   --saving-runs N    runs of (b) and (c) (default 5)
 #   --skip cook,saving sections to skip (prepare is needed by cook)
+#   --cpus 0           prepare timings pinned to these CPUs (`taskset -c`; 0 = one core)
 #   --no-chef, --no-hyperfine
 #
 # Environment:

@@ -3,6 +3,7 @@
 //! manifest rules in `manifest`, the lockfile in `lockfile`, stub sources in `stubs`, cargo
 //! config and toolchain files in `config`; this module owns the value and its on-disk form.
 
+mod archive;
 mod config;
 mod derive;
 pub(crate) mod lock_check;
@@ -31,10 +32,11 @@ pub use store::Staged;
 
 /// Name of the index file at the top of a skeleton directory.
 pub const INDEX_FILE: &str = "cargo-prebuild.json";
-/// Directory, inside a skeleton directory, holding the files cook lays out.
-pub const TREE_DIR: &str = "tree";
-/// Version of the skeleton format; cook refuses skeletons of another format.
-pub const FORMAT: u32 = 1;
+/// The archive, inside a skeleton directory, holding the files cook lays out.
+pub const TREE_ARCHIVE: &str = "tree.tar";
+/// Version of the skeleton format; cook refuses skeletons of another format. Format 2 holds
+/// the tree in one archive (format 1 held it in a `tree/` directory).
+pub const FORMAT: u32 = 2;
 
 /// What a file in the skeleton is, so cook and people know how it was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! The skeleton directory on disk. The directory itself is never renamed or replaced (it may
 //! be a mount point or a symlink): a new skeleton is staged inside it, then switched in under
-//! an exclusive lock on it, `tree/` first and the index last. Readers hold a shared lock, so
-//! they read the earlier skeleton or the new one, never a mix. Only an earlier skeleton (its
+//! an exclusive lock on it, the tree archive `tree.tar` first and the index last. Readers
+//! hold a shared lock, so they read the earlier skeleton or the new one, never a mix. Only an earlier skeleton (its
 //! index parses and lists everything there) is ever replaced.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,13 +9,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::{check_relative, sha256_hex, File, Index, Skeleton, FORMAT, INDEX_FILE, TREE_DIR};
+use super::{check_relative, sha256_hex, File, Index, Skeleton, FORMAT, INDEX_FILE, TREE_ARCHIVE};
 use crate::fs::DirLock;
 
 /// Prefix of the staging directories prepare writes inside the skeleton directory.
 const STAGING_PREFIX: &str = ".cargo-prebuild-staging-";
 /// Where the replaced tree waits, inside the staging directory, to be removed with it.
-const OLD_TREE: &str = "old-tree";
+const OLD_TREE: &str = "old-tree.tar";
+/// Where a format-1 skeleton's `tree/` directory waits likewise.
+const OLD_LEGACY_TREE: &str = "old-tree";
+/// The directory format-1 skeletons held their tree in: replaced like an earlier tree.
+const LEGACY_TREE_DIR: &str = "tree";
 /// How many paths an error names before it counts the rest.
 const NAMED: usize = 5;
 
@@ -68,56 +72,19 @@ impl Skeleton {
         Ok(staged)
     }
 
-    /// Writes `tree/` and the index into `root`, a new empty directory.
+    /// Writes the tree archive and the index into `root`, a new empty directory.
     fn write_into(&self, root: &Path) -> Result<()> {
-        let tree = root.join(TREE_DIR);
-        crate::fs::create_dir_all(&tree)?;
-        // Modes must not depend on the umask. Under the usual 022 umask, new files and
-        // directories already get 0644 and 0755: then one chmod per entry can be skipped.
-        let chmod = !crate::fs::has_mode(&tree, 0o755);
-        crate::fs::set_mode(&tree, 0o755)?;
-        // Creating hundreds of small files and their directories is what a large skeleton
-        // costs: a few threads share it, each with a run of neighbouring paths.
-        let files: Vec<(&String, &File)> = self.files.iter().collect();
-        let chunk = files.len().div_ceil(4).max(1);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = files
-                .chunks(chunk)
-                .map(|part| {
-                    let tree = &tree;
-                    scope.spawn(move || -> Result<()> {
-                        for (path, file) in part {
-                            let dest = tree.join(path);
-                            if let Some(parent) = dest.parent() {
-                                crate::fs::create_dir_all(parent)?;
-                            }
-                            crate::fs::write(&dest, &file.contents)?;
-                            if chmod {
-                                crate::fs::set_mode(&dest, 0o644)?;
-                            }
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            workers.into_iter().try_for_each(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a skeleton writer thread failed")))
-            })
-        })?;
-        if chmod {
-            let dirs: BTreeSet<&Path> = self
-                .files
-                .keys()
-                .flat_map(|p| Path::new(p).ancestors().skip(1))
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect();
-            for rel in dirs {
-                crate::fs::set_mode(&tree.join(rel), 0o755)?;
-            }
+        let archive = super::archive::write(
+            self.files
+                .iter()
+                .map(|(path, file)| (path.as_str(), file.contents.as_slice())),
+        )?;
+        // Modes must not depend on the umask.
+        for (name, bytes) in [(TREE_ARCHIVE, archive), (INDEX_FILE, self.index_json()?)] {
+            crate::fs::write(&root.join(name), &bytes)?;
+            crate::fs::set_mode(&root.join(name), 0o644)?;
         }
-        crate::fs::write(&root.join(INDEX_FILE), &self.index_json()?)?;
-        crate::fs::set_mode(&root.join(INDEX_FILE), 0o644)
+        Ok(())
     }
 
     /// Reads a skeleton directory, checking every file against the index so an incomplete
@@ -156,22 +123,48 @@ fn read_unlocked(dir: &Path) -> Result<Skeleton> {
         workspace: index.workspace,
         stub_packages: index.stub_packages,
     };
+    let archive_path = dir.join(TREE_ARCHIVE);
+    let archived = super::archive::read(
+        &crate::fs::read(&archive_path)?,
+        &archive_path.display().to_string(),
+    )?;
+    let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for (path, bytes) in archived {
+        if contents.insert(path.clone(), bytes).is_some() {
+            bail!(
+                "skeleton archive `{}` holds `{path}` twice",
+                archive_path.display()
+            );
+        }
+    }
     for entry in index.files {
         check_relative(&entry.path)?;
-        let path = dir.join(TREE_DIR).join(&entry.path);
-        let contents = crate::fs::read(&path)?;
-        if sha256_hex(&contents) != entry.sha256 {
+        let bytes = contents.remove(&entry.path).with_context(|| {
+            format!(
+                "skeleton file `{}` is missing from `{}`",
+                entry.path,
+                archive_path.display()
+            )
+        })?;
+        if sha256_hex(&bytes) != entry.sha256 {
             bail!(
-                "skeleton file `{}` does not match the skeleton's index",
-                path.display()
+                "skeleton file `{}` in `{}` does not match the skeleton's index",
+                entry.path,
+                archive_path.display()
             );
         }
         skeleton.files.insert(
             entry.path,
             File {
                 kind: entry.kind,
-                contents,
+                contents: bytes,
             },
+        );
+    }
+    if let Some(extra) = contents.keys().next() {
+        bail!(
+            "skeleton archive `{}` holds `{extra}`, which the skeleton's index does not list",
+            archive_path.display()
         );
     }
     if skeleton.digest() != index.digest {
@@ -236,28 +229,40 @@ fn commit(dir: &Path, staging: &Path, keep: &mut bool) -> Result<()> {
     {
         return Ok(());
     }
-    let tree = dir.join(TREE_DIR);
-    let old = staging.join(OLD_TREE);
-    let had_tree = tree.symlink_metadata().is_ok();
-    if had_tree {
-        crate::fs::rename(&tree, &old)?;
+    // The earlier tree (and a format-1 skeleton's `tree/` directory) waits in the staging
+    // directory, to be removed with it or put back.
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for (name, aside) in [(TREE_ARCHIVE, OLD_TREE), (LEGACY_TREE_DIR, OLD_LEGACY_TREE)] {
+        let (from, to) = (dir.join(name), staging.join(aside));
+        if from.symlink_metadata().is_err() {
+            continue;
+        }
+        if let Err(err) = crate::fs::rename(&from, &to) {
+            return put_back(err, &moved, keep);
+        }
+        moved.push((from, to));
     }
-    let switched = crate::fs::rename(&staging.join(TREE_DIR), &tree).and_then(|()| {
+    let tree = dir.join(TREE_ARCHIVE);
+    let switched = crate::fs::rename(&staging.join(TREE_ARCHIVE), &tree).and_then(|()| {
         // The commit point: the index names the tree now in place.
         crate::fs::rename(&staging.join(INDEX_FILE), &dir.join(INDEX_FILE)).inspect_err(|_| {
-            let _ = std::fs::rename(&tree, staging.join(TREE_DIR));
+            let _ = std::fs::rename(&tree, staging.join(TREE_ARCHIVE));
         })
     });
-    let Err(err) = switched else {
-        return Ok(());
-    };
-    // Put the earlier tree back rather than leave its index naming nothing.
-    if had_tree {
-        if let Err(back) = crate::fs::rename(&old, &tree) {
+    match switched {
+        Ok(()) => Ok(()),
+        Err(err) => put_back(err, &moved, keep),
+    }
+}
+
+/// Puts the earlier tree back rather than leave its index naming nothing, and returns `err`.
+fn put_back(err: anyhow::Error, moved: &[(PathBuf, PathBuf)], keep: &mut bool) -> Result<()> {
+    for (home, aside) in moved.iter().rev() {
+        if let Err(back) = crate::fs::rename(aside, home) {
             *keep = true;
             return Err(err.context(format!(
                 "the earlier skeleton's tree is kept in `{}` ({back:#})",
-                old.display()
+                aside.display()
             )));
         }
     }
@@ -347,10 +352,13 @@ fn check_replaceable(dir: &Path) -> Result<()> {
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if name == INDEX_FILE && index.is_some() || name.starts_with(STAGING_PREFIX) && is_dir {
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        let ours = (name == INDEX_FILE || name == TREE_ARCHIVE && is_file) && index.is_some();
+        if ours || name.starts_with(STAGING_PREFIX) && is_dir {
             continue;
         }
-        if name != TREE_DIR || !is_dir {
+        // A format-1 skeleton's tree directory is replaced if it holds only what it lists.
+        if name != LEGACY_TREE_DIR || !is_dir {
             in_the_way.push(name);
             continue;
         }
@@ -367,7 +375,7 @@ fn check_replaceable(dir: &Path) -> Result<()> {
                 listed.contains(rel)
             };
             if !fits {
-                in_the_way.push(format!("{TREE_DIR}/{}", rel.display()));
+                in_the_way.push(format!("{LEGACY_TREE_DIR}/{}", rel.display()));
                 if item.file_type().is_dir() {
                     walk.skip_current_dir();
                 }

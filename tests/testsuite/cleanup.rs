@@ -225,7 +225,7 @@ fn cook_keeps_registry_artifacts_named_like_a_member() {
     let skel = p.sandbox().join("control-skel");
     p.prepare(&skel);
     let control = p.sandbox().join("control");
-    copy_tree(&skel.join("tree"), &control, MtimePolicy::Now, &[]);
+    extract_tree(&skel, &control);
     cargo(&control, ["build", "--release", "--offline"]).assert_ok("control build");
     let expected = cfg_if_entries(&control.join("target"), "release");
     assert!(

@@ -41,10 +41,11 @@ fn prepare_prints_digest_and_writes_index_and_tree() {
     let entries = top_level(&skel);
     assert_eq!(
         entries,
-        ["cargo-prebuild.json".to_string(), "tree".to_string()].into()
+        ["cargo-prebuild.json".to_string(), TREE_ARCHIVE.to_string()].into()
     );
     let index = fs::read_to_string(skel.join("cargo-prebuild.json")).unwrap();
     serde_json::from_str::<serde_json::Value>(&index).expect("index is JSON");
+    let files = skeleton_files(&skel);
     for file in [
         "Cargo.toml",
         "Cargo.lock",
@@ -52,10 +53,7 @@ fn prepare_prints_digest_and_writes_index_and_tree() {
         "b/Cargo.toml",
         "c/Cargo.toml",
     ] {
-        assert!(
-            skel.join("tree").join(file).is_file(),
-            "tree/{file} missing"
-        );
+        assert!(files.contains(file), "{file} missing from {TREE_ARCHIVE}");
     }
     assert_same_tree(&before, &listing(p.root()), "workspace after prepare");
 }
@@ -100,7 +98,7 @@ fn prepare_dry_run_lists_files_and_digest_and_writes_nothing() {
         stdout.lines().any(|l| l.contains(&digest)),
         "dry run digest differs from {digest}\n{stdout}"
     );
-    for file in files_under(&real.join("tree")) {
+    for file in skeleton_files(&real) {
         assert!(
             stdout.contains(&file),
             "dry run does not list {file}\n{stdout}"
@@ -284,7 +282,7 @@ fn prepare_outside_a_workspace_exits_101() {
 /// The exit code of `cargo build <args>` run directly on the same skeleton.
 fn cargos_own_code(p: &Project, skel: &Path, args: &[&str]) -> i32 {
     let tree = p.sandbox().join("direct");
-    copy_tree(&skel.join("tree"), &tree, MtimePolicy::Now, &[]);
+    extract_tree(skel, &tree);
     // cook's `--` separates cargo's own arguments; run directly they come without it.
     let direct: Vec<&str> = args.iter().copied().filter(|a| *a != "--").collect();
     let out = cargo(&tree, ["build"].iter().chain(&direct));

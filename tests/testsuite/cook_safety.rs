@@ -25,14 +25,14 @@ fn cook(builder: &Path, skel: &Path, flags: &[&str]) -> std::process::Output {
     run(&mut cmd)
 }
 
-/// Skeleton files (relative to `tree/`) that exist under `dir` with other contents.
+/// Skeleton files (relative to the tree) that exist under `dir` with other contents.
 fn conflicts(skel: &Path, dir: &Path) -> Vec<String> {
-    files_under(&skel.join("tree"))
+    let tree = skeleton_tree(skel);
+    files_under(&tree)
         .into_iter()
         .filter(|rel| {
             let theirs = dir.join(rel);
-            theirs.is_file()
-                && fs::read(&theirs).unwrap() != fs::read(skel.join("tree").join(rel)).unwrap()
+            theirs.is_file() && fs::read(&theirs).unwrap() != fs::read(tree.join(rel)).unwrap()
         })
         .collect()
 }
@@ -136,7 +136,7 @@ fn stub_binaries_identify_themselves_and_fail() {
     let skel = p.sandbox().join("skel");
     p.prepare(&skel);
     let tree = p.sandbox().join("stub-build");
-    copy_tree(&skel.join("tree"), &tree, MtimePolicy::Now, &[]);
+    extract_tree(&skel, &tree);
     let out = cargo(&tree, ["build", "--offline", "--message-format", "json"]);
     out.assert_ok("cargo build of the skeleton tree");
     let exes = BuildReport::parse(&out.stdout).executables();
@@ -173,7 +173,7 @@ fn cook_accepts_identical_leftovers() {
     let skel = p.sandbox().join("skel");
     p.prepare(&skel);
     let builder = p.sandbox().join("builder");
-    copy_tree(&skel.join("tree"), &builder, MtimePolicy::Now, &[]);
+    extract_tree(&skel, &builder);
     cook(&builder, &skel, &[]).assert_ok("cook over identical leftovers");
     assert!(
         builder.join("target").is_dir(),
@@ -196,7 +196,11 @@ fn the_next_cook_removes_what_a_killed_cook_left() {
     let p = app();
     let (skel, builder) = p.skeleton_and_builder();
     // The user's own file, identical to one the skeleton lays out: cook never wrote it.
-    fs::copy(skel.join("tree/Cargo.lock"), builder.join("Cargo.lock")).unwrap();
+    fs::write(
+        builder.join("Cargo.lock"),
+        skeleton_file(&skel, "Cargo.lock"),
+    )
+    .unwrap();
     fs::write(builder.join("notes.txt"), "mine\n").unwrap();
     let before = listing(&builder);
 
@@ -269,10 +273,11 @@ fn no_build_leaves_the_skeleton_for_a_later_cook_to_take_back() {
     let p = app();
     let (skel, builder) = p.skeleton_and_builder();
     cook(&builder, &skel, &["--no-build"]).assert_ok("cook --no-build");
-    for rel in files_under(&skel.join("tree")) {
+    let tree = skeleton_tree(&skel);
+    for rel in files_under(&tree) {
         assert_eq!(
             fs::read(builder.join(&rel)).ok(),
-            fs::read(skel.join("tree").join(&rel)).ok(),
+            fs::read(tree.join(&rel)).ok(),
             "{rel} is not laid out as in the skeleton"
         );
     }

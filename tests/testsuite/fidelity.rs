@@ -83,7 +83,7 @@ struct Built {
 /// What a flow left for further checks.
 struct Outcome {
     _tmp: TempDir,
-    /// The skeleton directory (`cargo-prebuild.json`, `tree/`).
+    /// The skeleton directory (`cargo-prebuild.json`, `tree.tar`).
     skeleton: PathBuf,
     prepare: Output,
     /// The builder's tree root; the workspace sits at `tree.join(ws)`.
@@ -353,17 +353,6 @@ fn artifact_files(output: &Output) -> Vec<(String, PathBuf)> {
     files
 }
 
-/// The text of a file laid out by the skeleton, by its path in the tree.
-fn skeleton_file(skeleton: &Path, rel: &str) -> String {
-    let path = skeleton.join("tree").join(rel);
-    fs::read_to_string(&path).unwrap_or_else(|e| panic!("skeleton file {}: {e}", path.display()))
-}
-
-/// Relative paths of the files in a skeleton's tree.
-fn skeleton_files(skeleton: &Path) -> BTreeSet<String> {
-    files_under(&skeleton.join("tree"))
-}
-
 fn skeleton_index(skeleton: &Path) -> serde_json::Value {
     serde_json::from_slice(&fs::read(skeleton.join("cargo-prebuild.json")).unwrap()).unwrap()
 }
@@ -519,7 +508,7 @@ unsafe_code = "forbid"
 
     // Negative control: with the lints kept, a stub breaks them.
     let stubbed = p.sandbox().join("lint-control");
-    cp_a(&out.skeleton.join("tree"), &stubbed);
+    extract_tree(&out.skeleton, &stubbed);
     fs::write(
         stubbed.join("lib/Cargo.toml"),
         format!("{lib}\n[lints]\nworkspace = true\n"),
@@ -1613,7 +1602,7 @@ fn build_scripts_links_and_local_build_dependency() {
     let files = skeleton_files(&out.skeleton);
     // Stubs are shared at the top of the tree; the `links` package must point its build
     // script at the stub one.
-    let sys = std::fs::read_to_string(out.skeleton.join("tree/sys/Cargo.toml")).unwrap();
+    let sys = skeleton_file(&out.skeleton, "sys/Cargo.toml");
     assert!(
         files.contains(".cargo-prebuild-stub/build.rs")
             && sys.contains("build = \"../.cargo-prebuild-stub/build.rs\""),
@@ -1751,6 +1740,7 @@ fn no_std_and_std_crates_mixed() {
     assert!(stubs.len() >= 2, "{stubs:#?}");
     let scratch = out.tree.parent().unwrap().join("nostd-check");
     fs::create_dir_all(&scratch).unwrap();
+    let tree = skeleton_tree(&out.skeleton);
     for stub in &stubs {
         let text = skeleton_file(&out.skeleton, stub);
         assert!(
@@ -1784,7 +1774,7 @@ fn no_std_and_std_crates_mixed() {
             .args(["-C", "panic=abort"])
             .args(["--crate-name", "stubcheck", "-o"])
             .arg(scratch.join(format!("{kind}.rmeta")))
-            .arg(out.skeleton.join("tree").join(stub)));
+            .arg(tree.join(stub)));
         check.assert_ok(&format!("{stub} as a target_os = \"none\" crate"));
     }
 }

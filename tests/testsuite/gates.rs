@@ -94,7 +94,7 @@ fn verify_finds_a_stub_artifact_anywhere_in_the_target_dir() {
     cargo(&dir, ["build", "-p", "app"]).assert_ok("real build");
     // A stub library of `other`, built from the skeleton into this target dir.
     let stub_ws = p.sandbox().join("stub-ws");
-    cp_a(&p.sandbox().join("skel-stub/tree"), &stub_ws);
+    extract_tree(&p.sandbox().join("skel-stub"), &stub_ws);
     let mut build = cargo_cmd(&stub_ws);
     build
         .args(["build", "-p", "other", "--target-dir"])

@@ -124,13 +124,13 @@ fn per_image_skeleton_prunes_other_members_and_cooks_locked() {
     );
     assert_same_tree(&listing(&skel), &listing(&skel_p), "--bin a vs -p a");
 
-    let files = files_under(&skel.join("tree"));
+    let files = skeleton_files(&skel);
     assert!(
         !files.iter().any(|f| f.starts_with("b/")),
         "b kept: {files:?}"
     );
     assert!(files.contains("a/Cargo.toml") && files.contains("common/Cargo.toml"));
-    let lock = fs::read_to_string(skel.join("tree/Cargo.lock")).unwrap();
+    let lock = skeleton_file(&skel, "Cargo.lock");
     let pkgs: BTreeSet<String> = locked(&lock)
         .into_iter()
         .map(|e| e.split(' ').next().unwrap().to_string())
@@ -140,7 +140,7 @@ fn per_image_skeleton_prunes_other_members_and_cooks_locked() {
         set(&["a", "cfg-if", "common", "itoa"]),
         "pruned lockfile (b, smallvec and b's optional either gone)\n{lock}"
     );
-    let root = fs::read_to_string(skel.join("tree/Cargo.toml")).unwrap();
+    let root = skeleton_file(&skel, "Cargo.toml");
     assert!(
         !root.contains("\"b\""),
         "root manifest still names b:\n{root}"
@@ -232,7 +232,7 @@ fn per_image_skeleton_key_ignores_unrelated_members() {
         d0, d3,
         "`--bin a` digest unchanged by a dependency of common"
     );
-    let lock = fs::read_to_string(s3.join("tree/Cargo.lock")).unwrap();
+    let lock = skeleton_file(&s3, "Cargo.lock");
     assert!(lock.contains("name = \"either\""), "{lock}");
     let out = prebuild(p.root(), ["diff".as_ref(), s0.as_os_str(), s3.as_os_str()]);
     out.assert_code(1, "diff of differing skeletons");

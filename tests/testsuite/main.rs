@@ -22,4 +22,5 @@ mod harness;
 mod key_and_seed;
 mod matching;
 mod minimal_key;
+mod skeleton_archive;
 mod skeleton_dir;

@@ -682,7 +682,7 @@ fn verify_catches_a_stub_in_the_output() {
 
     // A stub binary, built straight from the skeleton's tree.
     let stub_ws = p.sandbox().join("stub-ws");
-    cp_a(&p.sandbox().join("skel/tree"), &stub_ws);
+    extract_tree(&p.sandbox().join("skel"), &stub_ws);
     cargo(&stub_ws, ["build", "--bin", "app-prebuild-stub"]).assert_ok("building the stub");
     let stub = stub_ws.join("target/debug/app-prebuild-stub");
     let stub_bytes = fs::read(&stub).unwrap();

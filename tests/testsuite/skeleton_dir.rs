@@ -50,7 +50,7 @@ fn digest_of(dir: &Path) -> String {
 fn assert_only_skeleton(dir: &Path) {
     assert_eq!(
         top_level(dir),
-        ["cargo-prebuild.json".to_string(), "tree".to_string()].into(),
+        ["cargo-prebuild.json".to_string(), TREE_ARCHIVE.to_string()].into(),
         "{} holds more than a skeleton",
         dir.display()
     );
@@ -143,15 +143,15 @@ fn refuses_an_earlier_skeleton_holding_files_its_index_does_not_list() {
     let skel = p.sandbox().join("skel");
     p.prepare(&skel);
     fs::write(skel.join("keep.txt"), "mine\n").unwrap();
-    fs::write(skel.join("tree/a/notes.rs"), "// mine\n").unwrap();
-    fs::create_dir_all(skel.join("tree/mine")).unwrap();
+    fs::create_dir_all(skel.join("mine")).unwrap();
+    fs::write(skel.join("mine/notes.rs"), "// mine\n").unwrap();
     change(&p);
     let before = listing(&skel);
 
     let out = prepare(&p, &skel);
     out.assert_code(101, "prepare into a skeleton with extra files");
     let stderr = out.stderr_str();
-    for named in ["`keep.txt`", "`tree/a/notes.rs`", "`tree/mine`"] {
+    for named in ["`keep.txt`", "`mine`"] {
         assert!(
             stderr.contains(named),
             "error does not name {named}\n{}",
@@ -163,9 +163,9 @@ fn refuses_an_earlier_skeleton_holding_files_its_index_does_not_list() {
     // Without them, it is an earlier skeleton, and replaced; what a killed prepare left
     // staging there goes too.
     fs::remove_file(skel.join("keep.txt")).unwrap();
-    fs::remove_file(skel.join("tree/a/notes.rs")).unwrap();
-    fs::remove_dir(skel.join("tree/mine")).unwrap();
-    fs::create_dir_all(skel.join(".cargo-prebuild-staging-killed/tree")).unwrap();
+    fs::remove_dir_all(skel.join("mine")).unwrap();
+    fs::create_dir_all(skel.join(".cargo-prebuild-staging-killed")).unwrap();
+    fs::write(skel.join(".cargo-prebuild-staging-killed/tree.tar"), "").unwrap();
     let digest = p.prepare(&skel);
     assert_eq!(digest_of(&skel), digest);
     assert_only_skeleton(&skel);
@@ -185,6 +185,42 @@ fn writes_into_a_mount_point() {
     assert_ne!(first, second);
     assert_eq!(digest_of(&skel), second);
     assert!(is_mount_point(&skel), "the mount point was replaced");
+    assert_only_skeleton(&skel);
+}
+
+/// A skeleton of format 1 (its tree a `tree/` directory) is an earlier skeleton: replaced by
+/// an upgraded cargo-prebuild, unless its `tree/` holds files its index does not list.
+#[test]
+fn replaces_a_format_1_tree_directory() {
+    let p = small();
+    let skel = p.sandbox().join("skel");
+    fs::create_dir_all(skel.join("tree/a")).unwrap();
+    fs::write(skel.join("tree/Cargo.toml"), "[workspace]\n").unwrap();
+    fs::write(skel.join("tree/a/Cargo.toml"), "[package]\n").unwrap();
+    let entry = |path: &str| format!(r#"{{"path":"{path}","kind":"manifest","sha256":"0"}}"#);
+    fs::write(
+        skel.join("cargo-prebuild.json"),
+        format!(
+            r#"{{"format":1,"digest":"sha256:0","workspace":".","stub-packages":[],"files":[{},{}]}}"#,
+            entry("Cargo.toml"),
+            entry("a/Cargo.toml")
+        ),
+    )
+    .unwrap();
+    fs::write(skel.join("tree/a/notes.rs"), "// mine\n").unwrap();
+    let before = listing(&skel);
+    let out = prepare(&p, &skel);
+    out.assert_code(101, "prepare over a format-1 skeleton with an extra file");
+    assert!(
+        out.stderr_str().contains("`tree/a/notes.rs`"),
+        "{}",
+        out.describe()
+    );
+    assert_same_tree(&before, &listing(&skel), "refused skeleton");
+
+    fs::remove_file(skel.join("tree/a/notes.rs")).unwrap();
+    let digest = p.prepare(&skel);
+    assert_eq!(digest_of(&skel), digest);
     assert_only_skeleton(&skel);
 }
 

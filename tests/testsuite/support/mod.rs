@@ -935,3 +935,53 @@ pub fn check_executable(key: &str, path: &Path, expect: &Expect, cwd: &Path, wha
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// The archive holding a skeleton's tree, inside the skeleton directory.
+pub const TREE_ARCHIVE: &str = "tree.tar";
+
+/// Extracts a skeleton's tree (`skel/tree.tar`) into `dest` (created) with the system `tar`,
+/// as a person inspecting it would; files get the current time as mtime (`-m`), like a copy.
+pub fn extract_tree(skel: &Path, dest: &Path) {
+    fs::create_dir_all(dest).unwrap();
+    run(Command::new("tar")
+        .arg("-xmf")
+        .arg(skel.join(TREE_ARCHIVE))
+        .arg("-C")
+        .arg(dest))
+    .assert_ok("tar -x of the skeleton's tree");
+}
+
+/// A skeleton's tree extracted into a temporary directory, removed when dropped.
+#[derive(Debug)]
+pub struct Tree(TempDir);
+
+impl std::ops::Deref for Tree {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// A skeleton's tree extracted by `tar` into a temporary directory.
+pub fn skeleton_tree(skel: &Path) -> Tree {
+    let dir = TempDir::new().unwrap();
+    extract_tree(skel, dir.path());
+    Tree(dir)
+}
+
+/// Relative paths of the files in a skeleton's tree, as `tar -tf` lists them.
+pub fn skeleton_files(skel: &Path) -> BTreeSet<String> {
+    let out = run(Command::new("tar").arg("-tf").arg(skel.join(TREE_ARCHIVE)));
+    out.assert_ok("tar -t of the skeleton's tree");
+    out.stdout_str().lines().map(str::to_string).collect()
+}
+
+/// The text of one file of a skeleton's tree, as `tar -xOf` prints it.
+pub fn skeleton_file(skel: &Path, rel: &str) -> String {
+    let out = run(Command::new("tar")
+        .arg("-xOf")
+        .arg(skel.join(TREE_ARCHIVE))
+        .arg(rel));
+    out.assert_ok(&format!("tar -xO of `{rel}` from the skeleton's tree"));
+    out.stdout_str()
+}
