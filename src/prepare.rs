@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use crate::cli::PrepareArgs;
 use crate::shell::Shell;
 use crate::skeleton::{self, Derived, PrepareOptions, Skeleton, Staged};
-use crate::workspace::{self, Workspace};
+use crate::workspace::Workspace;
 
 mod placement;
 
@@ -34,75 +34,24 @@ pub fn options(args: &PrepareArgs) -> Result<(PrepareOptions, Option<PathBuf>)> 
     ))
 }
 
-/// What the guess made while `cargo metadata` ran: the model it guessed, the skeleton
-/// derived from it and, when writing, that skeleton staged beside its destination.
-struct Speculation {
-    guessed: Workspace,
-    derived: Derived,
-    staged: Option<Staged>,
-}
-
-/// Derives (and stages) the skeleton from a workspace model guessed from the manifests.
-/// Any failure just means no head start: the real derivation reports errors.
-fn speculate(options: &PrepareOptions, output: Option<&Path>) -> Option<Speculation> {
-    let guessed = workspace::guess(options.manifest_path.as_deref())?;
-    let derived = skeleton::derive_from(guessed.clone(), options).ok()?;
-    // The staging directory goes beside the destination: inside the workspace, a `members`
-    // glob could match it while `cargo metadata` reads the workspace. Staged after it, then.
-    let staged = match output {
-        Some(dir) if outside(dir, &guessed.root) => Some(derived.skeleton.stage(dir).ok()?),
-        _ => None,
-    };
-    Some(Speculation {
-        guessed,
-        derived,
-        staged,
-    })
-}
-
-/// The skeleton, and when writing, the skeleton staged beside its destination.
-///
-/// `cargo metadata` is most of prepare's time, and it leaves a core idle: meanwhile, the
-/// skeleton is derived and written from a model guessed from the manifests. The metadata
-/// model stays the only truth: the head start is used only when the guess equals it, else
-/// it is discarded and the skeleton derived again from the metadata model.
+/// The skeleton, and when writing, the skeleton staged in its destination. One
+/// `cargo metadata`, one derivation: no speculative second model, so prepare costs no more
+/// CPU than the metadata call plus one pass over the manifests (a busy CI runner has no idle
+/// core to hide a second pass in).
 fn derive_and_stage(
     options: &PrepareOptions,
     output: Option<&Path>,
-    shell: &Shell,
 ) -> Result<(Derived, Option<Staged>)> {
-    let pruned = !options.packages.is_empty() || !options.bins.is_empty();
-    std::thread::scope(|scope| {
-        // The head start needs a core `cargo metadata` leaves idle; on one core it would
-        // only add its CPU time (a busy CI runner, `taskset`, a one-CPU container).
-        let spare_core = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-        let guess = (!pruned && spare_core).then(|| scope.spawn(|| speculate(options, output)));
-        let ws = Workspace::load(options.manifest_path.as_deref())?;
-        // Before anything is written or staged in the workspace: a destination cargo would
-        // take for a member, a lockfile cargo would reject.
-        if let Some(dir) = output {
-            placement::check(dir, &ws.root)?;
-        }
-        check_lockfile(&ws.root)?;
-        match guess.map(|g| g.join()) {
-            Some(Ok(Some(spec))) if spec.guessed == ws => {
-                shell.verbose("Guessed", "the workspace model from the manifests: used");
-                let staged = match (spec.staged, output) {
-                    (Some(staged), _) => Some(staged),
-                    (None, Some(dir)) => Some(spec.derived.skeleton.stage(dir)?),
-                    (None, None) => None,
-                };
-                return Ok((spec.derived, staged));
-            }
-            Some(Ok(Some(_))) => {
-                shell.verbose("Guessed", "a workspace model unlike cargo's: discarded");
-            }
-            _ => {}
-        }
-        let derived = skeleton::derive_from(ws, options)?;
-        let staged = output.map(|dir| derived.skeleton.stage(dir)).transpose()?;
-        Ok((derived, staged))
-    })
+    let ws = Workspace::load(options.manifest_path.as_deref())?;
+    // Before anything is written or staged in the workspace: a destination cargo would take
+    // for a member, a lockfile cargo would reject.
+    if let Some(dir) = output {
+        placement::check(dir, &ws.root)?;
+    }
+    check_lockfile(&ws.root)?;
+    let derived = skeleton::derive_from(ws, options)?;
+    let staged = output.map(|dir| derived.skeleton.stage(dir)).transpose()?;
+    Ok((derived, staged))
 }
 
 /// Fails on a `Cargo.lock` cargo would reject (a non-UTF-8 one is derive's to report).
@@ -114,23 +63,11 @@ fn check_lockfile(root: &Path) -> Result<()> {
     }
 }
 
-/// Whether `dir` lies outside `root` (both resolved through symlinks as far as they exist).
-/// In doubt, it does not.
-fn outside(dir: &Path, root: &Path) -> bool {
-    let existing = dir.ancestors().find(|a| a.exists());
-    let Some(Ok(base)) = existing.map(std::fs::canonicalize) else {
-        return false;
-    };
-    let rest = existing.and_then(|e| dir.strip_prefix(e).ok());
-    let resolved = rest.map_or(base.clone(), |r| base.join(r));
-    !resolved.starts_with(root)
-}
-
 pub fn prepare(args: &PrepareArgs, shell: &Shell) -> Result<()> {
     crate::cargo::set_global_args(lock_args(&args.lock));
     let (options, output) = options(args)?;
     let write_to = output.as_deref().filter(|_| !args.dry_run);
-    let (derived, staged) = derive_and_stage(&options, write_to, shell).map_err(|err| {
+    let (derived, staged) = derive_and_stage(&options, write_to).map_err(|err| {
         match &output {
             // An earlier skeleton inside the workspace can be matched by a `members` glob.
             Some(dir)

@@ -8,9 +8,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use cargo_metadata::{Metadata, MetadataCommand, TargetKind};
 
-mod guess;
-pub use guess::workspace as guess;
-
 /// A local (path) package, as far as dependency compilation cares. Lists are sorted and
 /// free of duplicates, so two models of one package compare equal.
 #[derive(Debug, Clone, PartialEq, Eq)]

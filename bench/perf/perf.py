@@ -557,13 +557,11 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
         }
         if chef:
             cmds["chef"] = [chef, "chef", "prepare", "--recipe-path", recipe]
-        if a.cpus:  # e.g. `0`: one core, as on a busy CI runner (no spare core for the head start)
+        if a.cpus:  # e.g. `0`: one core, as on a busy CI runner
             cmds = {k: ["taskset", "-c", a.cpus, *c] for k, c in cmds.items()}
         log(f"timing prepare on {n} members ({timer.runs} runs + {timer.warmup} warmup)")
         t = timer.compare(ws, cmds, fresh=skel)
         run([bin_, "prepare", "--quiet", "--skeleton", skel], cwd=ws)  # the cook section's input
-        verbose = run([bin_, "prepare", "-v", "--dry-run"], cwd=ws, capture=True)
-        guess = "used" if "Guessed the workspace model from the manifests: used" in verbose.stderr else "**not used**"
         (pw, pc), (dw, dc), (mw, mc) = t["prepare"], t["dry-run"], t["metadata"]
         p, dr, m = median(pw), median(dw), median(mw)
         c = median(t["chef"][0]) if chef else float("nan")
@@ -574,7 +572,7 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
 
         rows.append(
             f"| {n} | {lock_packages(ws)} | {cell(p, pc)}{spread(pw)} | {cell(dr, dc)} | {cell(m, mc)} | "
-            f"{m / p:.0%} / {m / dr:.0%} | {guess} | "
+            f"{m / p:.0%} / {m / dr:.0%} | "
             + (f"{cell(c, t['chef'][1])} | {c / p:.2f}× |" if chef else "– | – |")
         )
         # section 4, from the same skeleton
@@ -588,8 +586,8 @@ def section_prepare(a, work: Path, bin_: Path, chef: str | None, timer: Timer, n
         "",
         "| members | lockfile packages | `prepare` | `prepare --dry-run` (writes nothing) | "
         "`cargo metadata --no-deps` | metadata share of prepare / of dry-run (wall) | "
-        "head start (guessed model) | `cargo chef prepare` | chef / prebuild (wall) |",
-        "|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "`cargo chef prepare` | chef / prebuild (wall) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
     ]
     return table, sizes, summary
@@ -920,10 +918,7 @@ def main() -> None:
                  "`cargo-chef chef prepare` run as binaries (not through `cargo`) in the "
                  "workspace root; `cargo metadata --no-deps --format-version 1 --offline` is the "
                  "call prepare makes; `--dry-run` derives the same skeleton and prints its file list instead of "
-                 "writing it. While `cargo metadata` runs, prepare derives and writes the skeleton from a "
-                 "workspace model guessed from the manifests, and keeps it only if the guess equals the "
-                 "model from `cargo metadata` (*head start*: whether it was kept, from `prepare -v`); so "
-                 "prepare − metadata is what deriving and writing add to the critical path. Runs of a "
+                 "writing it; prepare − metadata is what deriving and writing add. Runs of a "
                  "command follow each other; the commands run one after the other.", ""]
         big = max(prep)
         p, c, _, _ = prep[big]

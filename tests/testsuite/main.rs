@@ -17,7 +17,6 @@ mod exactness;
 mod fidelity;
 mod fleet;
 mod gates;
-mod guess;
 mod harness;
 mod key_and_seed;
 mod matching;
