@@ -190,7 +190,7 @@ fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result
     let rustc = record::rustc_version(base)?;
     let now = Record::capture("build", &options.flags, &options.dir, &rustc)?;
     let mut mismatches = Record::mismatches(&cook, &now, &ws);
-    crate::gate::predict(&cook, options, base, &mut mismatches, shell);
+    crate::gate::predict(&cook, options, &ws, base, &mut mismatches, shell)?;
     Ok(Compared {
         mismatches,
         cook: Some(cook),
