@@ -129,6 +129,44 @@ impl fmt::Display for CargoCommand {
     }
 }
 
+/// One line of cargo's `--message-format json` output: the fields cook, seed and verify read
+/// (one type for every reader).
+#[derive(Debug, serde::Deserialize)]
+pub struct Message {
+    /// `compiler-artifact`, `build-script-executed`, `build-finished`, ...
+    pub reason: String,
+    #[serde(default)]
+    pub package_id: String,
+    /// Whether cargo judged the unit fresh (not compiled by this build).
+    #[serde(default)]
+    pub fresh: bool,
+    #[serde(default)]
+    pub filenames: Vec<PathBuf>,
+    #[serde(default)]
+    pub executable: Option<PathBuf>,
+    #[serde(default)]
+    pub target: Option<MessageTarget>,
+    /// `build-script-executed`: the script's `OUT_DIR`.
+    #[serde(default)]
+    pub out_dir: Option<PathBuf>,
+    /// `build-finished`: whether the whole build succeeded.
+    #[serde(default)]
+    pub success: Option<bool>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct MessageTarget {
+    #[serde(default)]
+    pub src_path: PathBuf,
+}
+
+impl Message {
+    /// The message on `line`, or `None` for a line that is not one (cargo's human output).
+    pub fn parse(line: &str) -> Option<Message> {
+        serde_json::from_str(line).ok()
+    }
+}
+
 /// The flags the installed cargo lists in `cargo build --help`, run in `dir` (so a toolchain
 /// file there picks the cargo).
 pub fn build_flags(dir: &Path) -> Result<Vec<crate::cli::CargoFlag>> {

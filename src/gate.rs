@@ -18,14 +18,16 @@ use crate::verify::{BuildOptions, Findings};
 /// Sharpens the mismatches with cargo's unit graph, when cook recorded one and cargo gives the
 /// build's: the selection, feature, profile and target differences then say exactly which
 /// external packages compile anew, and go unsaid when none does. Without the graphs they say
-/// "may".
+/// "may", and so do they when an earlier build left units of those packages in the target dir
+/// (cargo may find the ones it plans among them, fresh).
 pub fn predict(
     cook: &Record,
     options: &BuildOptions,
+    ws: &WorkspaceInfo,
     base: &CargoCommand,
     mismatches: &mut Vec<Mismatch>,
     shell: &Shell,
-) {
+) -> Result<()> {
     let changed = cook.unit_graph.as_ref().and_then(|cooked| {
         let mut cmd = base.clone();
         cmd.arg("build")
@@ -45,18 +47,31 @@ pub fn predict(
                 m.certain = false;
             }
         }
-        return;
+        return Ok(());
     };
-    let named: Vec<String> = changed.iter().map(|p| format!("`{p}`")).collect();
-    let named = named.join(", ");
     if changed.is_empty() {
         mismatches.retain(|m| !GRAPH_KINDS.contains(&m.what.as_str()));
-        return;
+        return Ok(());
     }
+    // A package an earlier build compiled units of may be fresh: "will" names only the others.
+    let built_later = built_after_cook(cook, &ws.target_directory)?;
+    let sure: Vec<&String> = changed
+        .iter()
+        .filter(|pkg| !built_later.contains(pkg.split(' ').next().unwrap_or(pkg)))
+        .collect();
+    let certain = !sure.is_empty();
+    let shown: Vec<&String> = if certain {
+        sure
+    } else {
+        changed.iter().collect()
+    };
+    let named: Vec<String> = shown.iter().map(|p| format!("`{p}`")).collect();
+    let named = named.join(", ");
     let mut explained = false;
     for m in mismatches.iter_mut() {
         if GRAPH_KINDS.contains(&m.what.as_str()) {
             m.message = format!("{named} ({})", m.message);
+            m.certain = certain;
             explained = true;
         }
     }
@@ -67,9 +82,22 @@ pub fn predict(
                 "{named}: cargo plans units of them that cook did not build (their profile, \
                  features or target settings differ from cook's)"
             ),
-            certain: true,
+            certain,
         });
     }
+    Ok(())
+}
+
+/// Names of the packages with unit directories in the target dir that cook did not leave.
+fn built_after_cook(cook: &Record, target_dir: &Path) -> Result<BTreeSet<String>> {
+    let Some(cooked) = &cook.units else {
+        return Ok(BTreeSet::new());
+    };
+    Ok(units::target_units(target_dir)?
+        .into_iter()
+        .filter(|(key, hashes)| cooked.get(key) != Some(hashes))
+        .filter_map(|(key, _)| units::unit_name(&key).map(|(name, _)| name.to_string()))
+        .collect())
 }
 
 /// The unit hash of an artifact path (`deps/libitoa-<hash>.rlib`, `build/x-<hash>/...`).

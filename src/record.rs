@@ -196,6 +196,7 @@ impl Record {
             let certain = match what {
                 "toolchain" | "command" => true,
                 "toolchain-file" => rustc_differs,
+                // Each `env` message below opens with the variable's name in backticks.
                 "env" => ENV_CERTAIN
                     .iter()
                     .any(|v| message.starts_with(&format!("`{v}`"))),

@@ -9,9 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
 
-use crate::cargo::CargoCommand;
+use crate::cargo::{CargoCommand, Message};
 use crate::record::Record;
 use crate::shell::Shell;
 
@@ -107,17 +106,6 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct Message {
-    reason: String,
-    #[serde(default)]
-    filenames: Vec<PathBuf>,
-    #[serde(default)]
-    out_dir: Option<PathBuf>,
-    #[serde(default)]
-    success: Option<bool>,
-}
-
 /// Unit hashes (cargo's `-C extra-filename`) of every artifact the current graph uses, by
 /// profile directory, asked from cargo with a no-op build. Fails unless cargo listed the whole
 /// graph (it succeeded and said so in its `build-finished` message): a partial list would
@@ -141,7 +129,7 @@ pub fn used_units(cmd: &CargoCommand) -> Result<BTreeSet<(PathBuf, String)>> {
     if let Some(stdout) = child.stdout.take() {
         for line in std::io::BufReader::new(stdout).lines() {
             let line = line.context("failed to read cargo's output")?;
-            let Ok(msg) = serde_json::from_str::<Message>(&line) else {
+            let Some(msg) = Message::parse(&line) else {
                 continue;
             };
             let paths: Vec<&PathBuf> = match msg.reason.as_str() {

@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::cargo::CargoCommand;
+use crate::cargo::{CargoCommand, Message};
 use crate::flags::Flags;
 use crate::record::{self, Mismatch, Record};
 use crate::shell::Shell;
 use crate::skeleton::stubs::{MARKER, STUB_DIR};
+use crate::units::package_desc;
 
 #[derive(Debug)]
 pub struct BuildOptions {
@@ -211,33 +212,12 @@ fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result
     let rustc = record::rustc_version(base)?;
     let now = Record::capture("build", &options.flags, &options.dir, &rustc)?;
     let mut mismatches = Record::mismatches(&cook, &now, &ws);
-    crate::gate::predict(&cook, options, base, &mut mismatches, shell);
+    crate::gate::predict(&cook, options, &ws, base, &mut mismatches, shell)?;
     Ok(Compared {
         mismatches,
         cook: Some(cook),
         ws,
     })
-}
-
-#[derive(Deserialize)]
-struct Message {
-    reason: String,
-    #[serde(default)]
-    package_id: String,
-    #[serde(default)]
-    fresh: bool,
-    #[serde(default)]
-    filenames: Vec<PathBuf>,
-    #[serde(default)]
-    executable: Option<PathBuf>,
-    #[serde(default)]
-    target: Option<MessageTarget>,
-}
-
-#[derive(Deserialize)]
-struct MessageTarget {
-    #[serde(default)]
-    src_path: PathBuf,
 }
 
 /// Runs the build with JSON messages and cargo's fingerprint log, both parsed.
@@ -271,7 +251,7 @@ fn run_observed(
             if forward_json {
                 let _ = writeln!(out, "{line}");
             }
-            let Ok(msg) = serde_json::from_str::<Message>(&line) else {
+            let Some(msg) = Message::parse(&line) else {
                 continue;
             };
             if msg.reason != "compiler-artifact" {
@@ -328,8 +308,6 @@ fn inspect(msg: &Message, findings: &mut Findings) -> Result<()> {
     }
     Ok(())
 }
-
-use crate::units::package_desc;
 
 fn contains_marker(path: &Path) -> Result<bool> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");

@@ -178,6 +178,22 @@ fn build_names_exactly_the_packages_that_recompile() {
         warnings[0].starts_with("warning: dependencies will recompile: `smallvec v"),
         "{warnings:?}"
     );
+
+    // Built once, the units are there: a second such build compiles nothing, and the warning
+    // no longer says "will".
+    let out = prebuild(&dir, ["build", "-p", "other", "--message-format", "json"]);
+    out.assert_ok("build -p other, again");
+    assert!(BuildReport::parse(&out.stdout)
+        .external_compiled()
+        .is_empty());
+    let warnings = recompile_warnings(&out.stderr_str());
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.starts_with("warning: dependencies may recompile: `smallvec v")),
+        "{}",
+        out.describe()
+    );
 }
 
 /// A cargo that refuses `--unit-graph` (a wrapper standing in for one that drops the flag):
