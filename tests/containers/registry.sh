@@ -155,6 +155,7 @@ reg_scenario() {
     readme_has_block "$HERE/Dockerfile.seed" '### Ephemeral CI: seed the cook from the previous dependency image'; then
     return
   fi
+  check "README: tests/containers/Dockerfile.tool is the README's tool image, verbatim" in_readme "$HERE/Dockerfile.tool"
   registry_start
 
   # the tool images, in the suite's store: Dockerfile.tool repeats the README chef stage's
