@@ -417,12 +417,17 @@ if [ -f "$REPO/README.md" ]; then
 fi
 
 # ------------------------------------------------------------------ 5. workspaces
+# overlay VARIANT WS: the variant's files over WS, stamped now like an edit. Keeping the
+# checkout's mtimes is not enough: in a `git archive` export every file has the commit's time,
+# and BuildKit's context transfer then skips a same-size replacement (bump's Cargo.lock) as
+# unchanged, so the docker build saw the old lockfile.
+overlay() { cp -R --no-preserve=timestamps "$HERE/variants/$1/." "$2/"; }
 # new_ws NAME [VARIANT...]: a fresh copy of the fixture with variant overlays applied
 new_ws() {
   local ws=$RUN/ws/$1 v; shift
   rm -rf "$ws"; mkdir -p "$ws"
   cp -a "$HERE/fixture/." "$ws/"
-  for v in "$@"; do cp -a "$HERE/variants/$v/." "$ws/"; done
+  for v in "$@"; do overlay "$v" "$ws"; done
   echo "$ws"
 }
 set_label() { sed -i "s/let label = \"[^\"]*\";/let label = \"$2\";/" "$1/app/src/main.rs"; grep -q "\"$2\"" "$1/app/src/main.rs"; }
@@ -556,7 +561,7 @@ fi
 
 if want s3; then
   say "s3: local version bump (greet 0.1.0 -> 0.1.1, Cargo.lock too), description edit, new test file"
-  cp -a "$HERE/variants/bump/." "$WS/"
+  overlay bump "$WS"
   L=$LOGS/s3-bump.log
   if bud "$L" -f "$DF/Dockerfile" "${BC[@]}" -t "$IMG" "$WS"; then
     show_steps "$L"
@@ -571,7 +576,7 @@ fi
 
 if want s4; then
   say "s4: dependency change (numfmt gains hex 0.4)"
-  cp -a "$HERE/variants/dep-change/." "$WS/"   # on top of s3's bump
+  overlay dep-change "$WS"   # on top of s3's bump
   L=$LOGS/s4-dep-change.log
   if bud "$L" -f "$DF/Dockerfile" "${BC[@]}" -t "$IMG" "$WS"; then
     show_steps "$L"
