@@ -233,6 +233,13 @@ compiles() {
   done
 }
 not_in_log() { ! log_text "$1" | grep -qE -- "$2"; }
+# not_compiled LOG STEP CRATE...: none of the crates was compiled in that step
+not_compiled() {
+  local got c; got=$(compiled "$1" "$2"); shift 2
+  for c in "$@"; do
+    if grep -qx -- "$c" <<<"$got"; then echo "    '$c' compiled"; return 1; fi
+  done
+}
 # skeleton_digest LOG: the digest the planner's `prepare` printed (a line of its own)
 # BuildKit may shift a space between interleaved stdout and stderr lines: trim before matching.
 skeleton_digest() { log_text "$1" | sed -E 's/^[[:space:]]+//' | grep -oxE 'sha256:[0-9a-f]{64}' | head -1; }
@@ -443,7 +450,7 @@ want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 COOK='cargo prebuild cook'
 FINAL='RUN cargo build --release --locked --bin app'
 FINAL_CM='--release --locked --bin app'
-REBUILD_LOCAL='cargo prebuild build --rebuild-local --release'
+REBUILD_LOCAL='cargo prebuild build --content-freshness --release'
 
 if want neg; then
   # The naive dummy-main.rs Dockerfile must FAIL these mtime checks (ship its stub), which
@@ -653,21 +660,24 @@ if want s6; then
     fail "6 cache-mount build 2"
   fi
   # Sources older than the cached target/ (--timestamp, COPY --keep-ts, an old checkout): the
-  # recipe's `cargo prebuild build --rebuild-local` rebuilds the workspace members anyway.
+  # recipe's `cargo prebuild build --content-freshness` rebuilds the edited member (and only it:
+  # the others' contents are what the cached artifacts were built from).
   set_label "$WS7" fixture-cm3
   age_tree "$WS7"
   L=$LOGS/s6-cm3-old-mtime.log
   if bud "$L" -f "$DF/Dockerfile.cache-mount" "${BC[@]}" -t "$CM" "$WS7"; then
     show_steps "$L"
-    check "6 build 3 (source edit, sources older than the cached target/): final build compiled the members" \
-      compiles "$L" "$FINAL_CM" app greet numfmt
+    check "6 build 3 (source edit, sources older than the cached target/): final build compiled the edited member" \
+      compiles "$L" "$FINAL_CM" app
+    check "6 build 3: final build did not compile the unchanged members" \
+      not_compiled "$L" "$FINAL_CM" greet numfmt
     check "6 build 3: final build compiled no external crate" no_external_compiled "$L" "$FINAL_CM"
     check "6 build 3: image prints the edited output" output_is "$CM" "$(expected fixture-cm3 0.1.0)"
   else
     fail "6 cache-mount build 3"
   fi
   # Control: the same recipe with a plain `cargo build` ships the previous build's binary, which
-  # shows that --rebuild-local is needed and that build 3's check can fail.
+  # shows that content freshness is needed and that build 3's check can fail.
   [ "$(grep -cF -- "$REBUILD_LOCAL" "$DF/Dockerfile.cache-mount")" = 1 ] || fatal "Dockerfile.cache-mount lacks: $REBUILD_LOCAL"
   sed "s/$REBUILD_LOCAL/cargo build --release/" "$DF/Dockerfile.cache-mount" >"$DF/Dockerfile.cache-mount-plain-build"
   set_label "$WS7" fixture-cm4
