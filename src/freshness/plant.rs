@@ -59,7 +59,7 @@ pub fn plant(seed: &Path, ctx: &Context, header: &Header, shell: &Shell) -> Resu
     shell.status(
         "Seeded",
         format!(
-            "`{}` with {moved} files from `{}`",
+            "`{}` with {moved} files and directories from `{}`",
             ctx.target_dir.display(),
             seed.display()
         ),
@@ -73,13 +73,21 @@ pub fn plant(seed: &Path, ctx: &Context, header: &Header, shell: &Shell) -> Resu
 /// record, which describes this target directory's cook. Across filesystems, copies with
 /// mtimes kept.
 fn move_tree(from: &Path, to: &Path) -> Result<usize> {
+    crate::fs::create_dir_all(to)?;
     let mut moved = 0;
-    for entry in walkdir::WalkDir::new(from).min_depth(1) {
+    let mut walk = walkdir::WalkDir::new(from).min_depth(1).into_iter();
+    while let Some(entry) = walk.next() {
         let entry = entry.with_context(|| format!("failed to walk `{}`", from.display()))?;
         let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
         let dest = to.join(rel);
         let kind = entry.file_type();
         if kind.is_dir() {
+            // A directory the target lacks (a local unit's, an incremental cache) moves whole.
+            if dest.symlink_metadata().is_err() && std::fs::rename(entry.path(), &dest).is_ok() {
+                walk.skip_current_dir();
+                moved += 1;
+                continue;
+            }
             crate::fs::create_dir_all(&dest)?;
             continue;
         }
