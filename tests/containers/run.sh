@@ -567,7 +567,7 @@ if want s2; then
 fi
 
 if want s3; then
-  say "s3: local version bump (greet 0.1.0 -> 0.1.1, Cargo.lock too), description edit, new test file"
+  say "s3: local version bump (greet 0.1.0 -> 0.1.1, Cargo.lock too), description edit, a second test file"
   overlay bump "$WS"
   L=$LOGS/s3-bump.log
   if bud "$L" -f "$DF/Dockerfile" "${BC[@]}" -t "$IMG" "$WS"; then
