@@ -49,6 +49,11 @@ FLAG_SETS = [
     ("check", ["check"], "full"),
     ("doc", ["doc"], "full"),
 ]
+# Run only when named in --flag-sets (beyond the issue 12 list).
+EXTRA_FLAG_SETS = [
+    ("bench", ["bench", "--no-run"], "full"),
+    ("examples", ["build", "--examples"], "full"),
+]
 
 # Commands `cargo chef cook` cannot run (it cooks `cargo build`, `check` or `clippy`).
 CHEF_CANNOT_COOK = {"test", "doc"}
@@ -366,6 +371,8 @@ class Workspace:
         lock = os.path.join(real, "Cargo.lock")
         if not os.path.exists(lock):
             code, _, err = run(["cargo", "generate-lockfile"], real, self.env)
+            if code != 0:
+                raise RuntimeError(f"cargo generate-lockfile failed:\n{tail(err)}")
             self.note("no Cargo.lock in the repository: generated one in the real tree first "
                       "(both tools then start from the same lockfile)")
         else:
@@ -399,12 +406,14 @@ class Workspace:
                 if err:
                     self.note(f"{tool} {kind} skeleton: {err}")
                     self.result.setdefault("setup_errors", {})[f"{tool}-{kind}"] = err
-                elif kind == "full":
+                else:
                     # Before any unlocked run can rewrite the skeleton's lockfile.
-                    self.result.setdefault("locked", {})[tool] = self.locked_check(e, tool)
+                    key = tool if kind == "full" else f"{tool}-{kind}"
+                    self.result.setdefault("locked", {})[key] = self.locked_check(e, key)
 
-        for fs_name, argv, kind in FLAG_SETS:
-            if a.flag_sets and fs_name not in a.flag_sets:
+        for fs_name, argv, kind in FLAG_SETS + EXTRA_FLAG_SETS:
+            wanted = a.flag_sets or {n for n, _, _ in FLAG_SETS}
+            if fs_name not in wanted:
                 continue
             if "BIN_PKG" in argv and not bin_pkg:
                 continue
@@ -482,12 +491,15 @@ def report(results, args, meta_line):
             cells.append(f"{x}/{n}")
         locks = []
         for t in tools:
-            v = r.get("locked", {}).get(t)
-            locks.append("ok" if v is True else "-" if v is None else "fails")
+            lk = r.get("locked", {})
+            v = ["ok" if x is True else "-" if x is None else "fails"
+                 for x in (lk.get(t), lk.get(f"{t}-image"))]
+            locks.append(v[0] if v[1] == "-" else f"{v[0]} / image {v[1]}")
         out.append(f"| {r['workspace']} | {r.get('members', '?')} | " + " | ".join(cells)
                    + " | " + " | ".join(locks) + " |")
     out.append("")
-    names = [n for n, _, _ in FLAG_SETS if not args.flag_sets or n in args.flag_sets]
+    names = [n for n, _, _ in FLAG_SETS + EXTRA_FLAG_SETS
+             if any(n in r["flag_sets"] for r in results)]
     for t in tools:
         out.append(f"## {t}: per flag set\n")
         out.append("| workspace | " + " | ".join(names) + " |")
@@ -508,21 +520,33 @@ def report(results, args, meta_line):
             out.append("† cargo-chef's cook has no such command (it cooks `build`, `check`, "
                        "`clippy`); the cell judges its skeleton under the real command.")
         out.append("")
+    skipped = [(c[0].lstrip("#"), c[4].split("SKIPPED: ", 1)[1])
+               for c in read_list(args.list, skipped=True) if "SKIPPED: " in c[4]]
+    if skipped:
+        out.append("## Not measured\n")
+        for w, why in skipped:
+            out.append(f"- {w}: {why}")
+        out.append("")
     notes = [(r["workspace"], n) for r in results for n in r["notes"]]
     if notes:
         out.append("## Notes\n")
         for w, n in notes:
-            first = n.splitlines()[0]
-            out.append(f"- {w}: {first}")
+            lines = [l.strip() for l in n.splitlines() if l.strip()]
+            # The first line says what failed, the last one (cargo's innermost cause) why.
+            text = lines[0] + (f" {lines[-1]}" if len(lines) > 1 else "")
+            out.append(f"- {w}: {text}")
         out.append("")
     return "\n".join(out)
 
 
-def read_list(path):
+def read_list(path, skipped=False):
+    """The rows of workspaces.tsv; with `skipped`, only the commented-out workspace rows."""
     rows = []
     with open(path, encoding="utf-8") as f:
         for line in f:
-            if not line.strip() or line.startswith("#"):
+            if not line.strip() or line.startswith("# ") or line.startswith("#\t"):
+                continue
+            if line.startswith("#") != skipped:
                 continue
             cols = line.rstrip("\n").split("\t")
             rows.append(cols + [""] * (5 - len(cols)))
@@ -531,9 +555,9 @@ def read_list(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--trees", required=True, help="directory holding one fetched tree per "
+    ap.add_argument("--trees", help="directory holding one fetched tree per "
                     "workspace, named as in workspaces.tsv")
-    ap.add_argument("--prebuild", required=True, help="cargo-prebuild binary")
+    ap.add_argument("--prebuild", help="cargo-prebuild binary")
     ap.add_argument("--chef", help="cargo-chef binary (adds its column)")
     ap.add_argument("--list", default=os.path.join(HERE, "workspaces.tsv"))
     ap.add_argument("--only", help="comma-separated workspace names")
@@ -545,8 +569,22 @@ def main():
     ap.add_argument("--out", default="/tmp/exactness-out", help="results.json, RESULTS.md, logs/")
     ap.add_argument("--git-config", help="git config file mapping git dependencies to local "
                     "mirrors (default: TREES/gitconfig if present)")
+    ap.add_argument("--label", default="", help="what was measured, for the report header "
+                    "(for example the cargo-prebuild commit)")
     ap.add_argument("--show", type=int, default=8, help="differing units logged per list")
+    ap.add_argument("--render", metavar="RESULTS_JSON", help="only print the report of an "
+                    "earlier run's results.json")
     args = ap.parse_args()
+    if args.render:
+        with open(args.render, encoding="utf-8") as f:
+            done = json.load(f)
+        args.chef = args.chef or any("chef" in e for r in done["results"]
+                                     for e in r["flag_sets"].values())
+        args.flag_sets = None
+        print(report(done["results"], args, done["meta"]))
+        return 0
+    if not args.trees or not args.prebuild:
+        ap.error("--trees and --prebuild are required (except with --render)")
     args.flag_sets = set(args.flag_sets.split(",")) if args.flag_sets else None
     if args.git_config is None and os.path.isfile(os.path.join(args.trees, "gitconfig")):
         args.git_config = os.path.join(args.trees, "gitconfig")
@@ -569,7 +607,7 @@ def main():
     env = cargo_env(args)
     _, cv, _ = run(["cargo", "--version"], ".", env)
     meta_line = (f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC "
-                 f"with {pb_version}, {cv.decode().strip()} (RUSTC_BOOTSTRAP=1, "
+                 f"with {pb_version}{' (' + args.label + ')' if args.label else ''}, {cv.decode().strip()} (RUSTC_BOOTSTRAP=1, "
                  f"RUSTUP_TOOLCHAIN={args.toolchain or 'unset'})"
                  + (f", cargo-chef {chef_version(args.chef)}" if args.chef else "") + ".")
     results = []
