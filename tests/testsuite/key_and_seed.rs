@@ -503,6 +503,20 @@ struct Bump<'a> {
     stdout: &'a str,
 }
 
+/// The seed fixture's itoa bump (1.0.10 -> 1.0.9), cooked with `flags` into `profile`: only
+/// itoa recompiles.
+fn itoa_bump<'a>(flags: &'a [&'a str], profile: &'a str) -> Bump<'a> {
+    Bump {
+        flags,
+        profile,
+        krate: "itoa",
+        versions: ["1.0.10", "1.0.9"],
+        recompiled: &["itoa"],
+        reused: &["cfg-if", "either", "smallvec"],
+        stdout: "app 6 unix",
+    }
+}
+
 /// Cook W1, keep its target as the seed, bump one crate in the lockfile, prepare again and
 /// cook in a new empty builder from the seed: only the bump and its dependents compile, their
 /// old units are pruned, and the real build compiles no external package.
@@ -614,34 +628,12 @@ fn seeded_bump(p: &Project, b: Bump<'_>) {
 
 #[test]
 fn seeded_cook_recompiles_only_the_bumped_crate_and_prunes_the_old_one() {
-    seeded_bump(
-        &seed_fixture(),
-        Bump {
-            flags: &[],
-            profile: "debug",
-            krate: "itoa",
-            versions: ["1.0.10", "1.0.9"],
-            recompiled: &["itoa"],
-            reused: &["cfg-if", "either", "smallvec"],
-            stdout: "app 6 unix",
-        },
-    );
+    seeded_bump(&seed_fixture(), itoa_bump(&[], "debug"));
 }
 
 #[test]
 fn seeded_cook_release() {
-    seeded_bump(
-        &seed_fixture(),
-        Bump {
-            flags: &["--release"],
-            profile: "release",
-            krate: "itoa",
-            versions: ["1.0.10", "1.0.9"],
-            recompiled: &["itoa"],
-            reused: &["cfg-if", "either", "smallvec"],
-            stdout: "app 6 unix",
-        },
-    );
+    seeded_bump(&seed_fixture(), itoa_bump(&["--release"], "release"));
 }
 
 /// A mid-graph bump: memchr changes, so aho-corasick (which depends on it) recompiles too,
@@ -1020,18 +1012,7 @@ fn diff_names_a_toolchain_file_and_a_config_file() {
 #[test]
 fn seeded_cook_prunes_under_verbose_and_quiet() {
     for flag in ["-v", "-q"] {
-        seeded_bump(
-            &seed_fixture(),
-            Bump {
-                flags: &[flag],
-                profile: "debug",
-                krate: "itoa",
-                versions: ["1.0.10", "1.0.9"],
-                recompiled: &["itoa"],
-                reused: &["cfg-if", "either", "smallvec"],
-                stdout: "app 6 unix",
-            },
-        );
+        seeded_bump(&seed_fixture(), itoa_bump(&[flag], "debug"));
     }
 }
 
@@ -1107,16 +1088,5 @@ fn seeded_cook_prunes_nothing_when_the_listing_fails() {
 /// profile instead, compiling it, and prune nothing in release).
 #[test]
 fn seeded_cook_lists_with_the_arguments_after_double_dash() {
-    seeded_bump(
-        &seed_fixture(),
-        Bump {
-            flags: &["--", "--release"],
-            profile: "release",
-            krate: "itoa",
-            versions: ["1.0.10", "1.0.9"],
-            recompiled: &["itoa"],
-            reused: &["cfg-if", "either", "smallvec"],
-            stdout: "app 6 unix",
-        },
-    );
+    seeded_bump(&seed_fixture(), itoa_bump(&["--", "--release"], "release"));
 }
