@@ -82,10 +82,6 @@ pub struct Target {
 }
 
 impl Package {
-    pub fn lib(&self) -> Option<&Target> {
-        self.targets.iter().find(|t| t.kind == Kind::Lib)
-    }
-
     /// Names of the bin targets (for `prepare --bin`).
     pub fn bins(&self) -> impl Iterator<Item = &str> {
         self.targets
