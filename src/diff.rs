@@ -36,7 +36,7 @@ pub fn load(path: &Path) -> Result<Skeleton> {
         manifest_path: Some(manifest),
         ..PrepareOptions::default()
     };
-    Ok(skeleton::derive(&options)
+    Ok(crate::prepare::derive(&options)
         .with_context(|| format!("`{}` is neither a skeleton nor a workspace", path.display()))?
         .skeleton)
 }

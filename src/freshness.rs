@@ -215,7 +215,7 @@ impl Context {
             bins: Vec::new(),
         };
         // A skeleton that cannot be derived matches no record: every local crate compiles.
-        let skeleton = crate::skeleton::derive_from(self.workspace.clone(), &options)
+        let skeleton = crate::prepare::derive_from(self.workspace.clone(), &options)
             .map(|d| d.skeleton.digest())
             .unwrap_or_else(|err| format!("unknown ({err:#})"));
         Header {

@@ -1,4 +1,5 @@
-//! `prepare`: derive the skeleton and write it (or list it, with `--dry-run`).
+//! `prepare`: load the workspace's inputs, derive the skeleton from them, relock a per-image
+//! skeleton, and write it (or list it, with `--dry-run`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,9 +9,29 @@ use anyhow::{Context, Result};
 use crate::cli::PrepareArgs;
 use crate::shell::Shell;
 use crate::skeleton::{self, Derived, PrepareOptions, Skeleton, Staged};
-use crate::workspace::Workspace;
+use crate::workspace::{Inputs, Workspace};
 
 mod placement;
+mod relock;
+
+/// The skeleton of the workspace `options` names: load, derive, relock.
+pub fn derive(options: &PrepareOptions) -> Result<Derived> {
+    derive_from(Workspace::load(options.manifest_path.as_deref())?, options)
+}
+
+/// The skeleton of a workspace model already loaded: what [`derive`] does after
+/// `cargo metadata`. A per-image skeleton prunes the model first and is relocked last.
+pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derived> {
+    if options.per_image() {
+        ws.prune(&options.packages, &options.bins)?;
+    }
+    let inputs = Inputs::read(ws, options.output.as_deref())?;
+    let mut derived = skeleton::derive(&inputs, options)?;
+    if options.per_image() && inputs.lockfile.is_some() {
+        relock::relock(&mut derived.skeleton)?;
+    }
+    Ok(derived)
+}
 
 pub fn options(args: &PrepareArgs) -> Result<(PrepareOptions, Option<PathBuf>)> {
     let output = args
@@ -49,7 +70,7 @@ fn derive_and_stage(
         placement::check(dir, &ws.root)?;
     }
     check_lockfile(&ws.root)?;
-    let derived = skeleton::derive_from(ws, options)?;
+    let derived = derive_from(ws, options)?;
     let staged = output.map(|dir| derived.skeleton.stage(dir)).transpose()?;
     Ok((derived, staged))
 }

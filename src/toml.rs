@@ -124,6 +124,54 @@ pub fn table<'a>(table: &'a Table, key: &str) -> Option<&'a Table> {
 }
 
 /// Which tables hold one entry per line (`name = { ... }`), decided by their path.
+/// Calls `f` on every dependency table of a manifest: `[dependencies]` and friends,
+/// `[target.'cfg'.*]` and `[workspace.dependencies]` (one list, as cargo's `DepTable::KINDS`).
+pub fn for_each_dep_table_mut(manifest: &mut Table, mut f: impl FnMut(&mut Table)) {
+    for key in DEP_TABLES {
+        if let Some(t) = table_mut(manifest, key) {
+            f(t);
+        }
+    }
+    if let Some(targets) = table_mut(manifest, "target") {
+        for platform in targets.values_mut() {
+            if let Node::Table(platform) = platform {
+                for key in DEP_TABLES {
+                    if let Some(t) = table_mut(platform, key) {
+                        f(t);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(ws) = table_mut(manifest, "workspace") {
+        if let Some(t) = table_mut(ws, "dependencies") {
+            f(t);
+        }
+    }
+}
+
+/// [`for_each_dep_table_mut`] for reading.
+pub fn for_each_dep_table(manifest: &Table, mut f: impl FnMut(&Table)) {
+    let nested = |t: &Table, f: &mut dyn FnMut(&Table)| {
+        for key in DEP_TABLES {
+            if let Some(t) = table(t, key) {
+                f(t);
+            }
+        }
+    };
+    nested(manifest, &mut f);
+    if let Some(targets) = table(manifest, "target") {
+        for platform in targets.values() {
+            if let Node::Table(platform) = platform {
+                nested(platform, &mut f);
+            }
+        }
+    }
+    if let Some(t) = table(manifest, "workspace").and_then(|ws| table(ws, "dependencies")) {
+        f(t);
+    }
+}
+
 fn inline_entries(path: &[String]) -> bool {
     let last = path.last().map(String::as_str);
     let dep_table = matches!(

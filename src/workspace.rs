@@ -1,12 +1,19 @@
 //! The workspace as prepare sees it: one `cargo metadata --no-deps` call per workspace
 //! reached (the main one, and any other workspace owning an out-of-root path dependency),
-//! reduced to a small model. Nothing else touches `cargo_metadata` types.
+//! reduced to a small model. Nothing else touches `cargo_metadata` types. Reading the files a
+//! skeleton is derived from is `inputs`; finding config and toolchain files is `config`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use cargo_metadata::{Metadata, MetadataCommand, TargetKind};
+
+mod config;
+mod inputs;
+
+pub use config::{cargo_configs, cargo_home, find_configs, find_toolchain};
+pub use inputs::{FileBytes, Inputs, Verbatim};
 
 /// A local (path) package, as far as dependency compilation cares. Lists are sorted and
 /// free of duplicates, so two models of one package compare equal.

@@ -1,6 +1,6 @@
-//! Cargo config and toolchain files that shape the build: `.cargo/config.toml` and
-//! `.cargo/config` in the workspace root and its ancestors (not `$CARGO_HOME`, which the build
-//! machine has its own of), secrets removed; and the nearest `rust-toolchain(.toml)`.
+//! Cargo config files in the skeleton: the workspace's own (found by `workspace::config`;
+//! not `$CARGO_HOME`'s, which the build machine has its own of) with secrets and UI-only
+//! tables removed. Also reads back the `build.target` and `build.target-dir` cook needs.
 
 use std::path::{Path, PathBuf};
 
@@ -19,63 +19,14 @@ const SECRET_KEYS: &[&str] = &[
 /// Config tables that only shape cargo's own user interface.
 const UI_TABLES: &[&str] = &["term", "cargo-new"];
 
-/// Config files cargo reads when run from `root`, nearest first, minus `$CARGO_HOME`'s.
-pub fn find_configs(root: &Path) -> Result<Vec<PathBuf>> {
-    let cargo_home = cargo_home().and_then(|h| std::fs::canonicalize(h).ok());
-    let mut found = Vec::new();
-    for dir in root.ancestors() {
-        let dot_cargo = dir.join(".cargo");
-        if cargo_home.as_deref() == Some(dot_cargo.as_path()) {
-            continue;
-        }
-        for name in ["config.toml", "config"] {
-            let path = dot_cargo.join(name);
-            if path.is_file() {
-                found.push(path);
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// Every config file cargo reads when run from `dir`, in its order of precedence: the
-/// hierarchy from `dir` upward, then `$CARGO_HOME`'s. For what cook reads back (target dir,
-/// build target, build dir), not for the skeleton, which never holds `$CARGO_HOME`'s config.
-pub fn cargo_configs(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = find_configs(dir)?;
-    if let Some(home) = cargo_home() {
-        found.extend(
-            ["config.toml", "config"]
-                .iter()
-                .map(|name| home.join(name))
-                .filter(|path| path.is_file()),
-        );
-    }
-    Ok(found)
-}
-
-/// `$CARGO_HOME`, or `~/.cargo`.
-pub fn cargo_home() -> Option<PathBuf> {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-}
-
-/// The nearest toolchain file at or above `root`, as rustup finds it (`rust-toolchain` wins
-/// over `rust-toolchain.toml` in one directory).
-pub fn find_toolchain(root: &Path) -> Option<PathBuf> {
-    root.ancestors().find_map(|dir| {
-        ["rust-toolchain", "rust-toolchain.toml"]
-            .into_iter()
-            .map(|name| dir.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
 /// Canonical config text with credentials and UI-only tables removed. A skeleton becomes an
 /// image layer: no token may ever land in it.
 pub fn sanitize(path: &Path, text: &str) -> Result<String> {
-    let mut config = toml::parse(text, path)?;
+    Ok(sanitize_table(toml::parse(text, path)?))
+}
+
+/// [`sanitize`] on a parsed config file.
+pub fn sanitize_table(mut config: Table) -> String {
     for key in UI_TABLES {
         config.remove(*key);
     }
@@ -98,7 +49,7 @@ pub fn sanitize(path: &Path, text: &str) -> Result<String> {
             http.remove("proxy");
         }
     }
-    Ok(toml::to_string(&config))
+    toml::to_string(&config)
 }
 
 /// `build.target` of the nearest config that sets it (a string or a list), or
@@ -142,30 +93,6 @@ pub fn build_target_dir(configs: &[PathBuf]) -> Result<Option<PathBuf>> {
         }
     }
     Ok(None)
-}
-
-/// Directories that `[source]` replacement reads crates from (`directory`, `local-registry`),
-/// resolved against the directory holding `.cargo/`: vendored sources are dependency inputs.
-pub fn source_dirs(path: &Path, text: &str) -> Result<Vec<PathBuf>> {
-    let config = toml::parse(text, path)?;
-    let base = path
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or(Path::new("/"));
-    let mut dirs = Vec::new();
-    if let Some(sources) = toml::table(&config, "source") {
-        for source in sources.values() {
-            let Node::Table(source) = source else {
-                continue;
-            };
-            for key in ["directory", "local-registry"] {
-                if let Some(dir) = toml::as_str(source.get(key)) {
-                    dirs.push(base.join(dir));
-                }
-            }
-        }
-    }
-    Ok(dirs)
 }
 
 fn strip_secrets(table: &mut Table) {

@@ -1,14 +1,18 @@
-//! Deriving a skeleton from a workspace: the pure function at the heart of `prepare`.
+//! Deriving a skeleton: a fixed sequence of named steps over [`Inputs`], one per kind of file
+//! the skeleton holds, each applying the rules of `manifest`, `targets`, `root`, `prune`,
+//! `lockfile` and `config`. Nothing here reads a file or runs a program: the same inputs give
+//! the same skeleton, byte for byte. Reading the inputs is `workspace::Inputs`'s; the
+//! per-image relock is a step of `prepare`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::stubs::{self, Stub};
-use super::{config, lockfile, manifest, prune, relative, File, FileKind, Skeleton, StubPackage};
-use crate::toml::{self, Node, Table};
-use crate::workspace::{Kind, Package, Workspace};
+use super::{config, lockfile, manifest, prune, relative, root, stubs, targets, urls};
+use super::{File, FileKind, Skeleton, StubPackage};
+use crate::toml::{self, Table};
+use crate::workspace::{FileBytes, Inputs, Package, Verbatim, Workspace};
 
 /// Everything `prepare` decided before deriving: absolute paths, no clap types.
 #[derive(Debug, Default, Clone)]
@@ -22,6 +26,13 @@ pub struct PrepareOptions {
     pub bins: Vec<String>,
 }
 
+impl PrepareOptions {
+    /// Whether this is a per-image skeleton (`-p`, `--bin`).
+    pub fn per_image(&self) -> bool {
+        !self.packages.is_empty() || !self.bins.is_empty()
+    }
+}
+
 /// A skeleton and what the user should hear about it.
 #[derive(Debug)]
 pub struct Derived {
@@ -30,387 +41,312 @@ pub struct Derived {
     pub workspace_root: PathBuf,
 }
 
-pub fn derive(options: &PrepareOptions) -> Result<Derived> {
-    derive_from(Workspace::load(options.manifest_path.as_deref())?, options)
-}
-
-/// The skeleton of a loaded workspace model: what `derive` does after `cargo metadata`.
-pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derived> {
-    let pruned = !options.packages.is_empty() || !options.bins.is_empty();
-    if pruned {
-        ws.prune(&options.packages, &options.bins)?;
+/// The skeleton of `inputs` (a workspace already pruned to the selection of `options`).
+pub fn derive(inputs: &Inputs, options: &PrepareOptions) -> Result<Derived> {
+    let plan = Plan::new(inputs, options.per_image());
+    let ws = plan.ws;
+    let mut out = Layout {
+        tree_root: plan.tree_root.clone(),
+        files: BTreeMap::new(),
+        stub_packages: Vec::new(),
+    };
+    for (dir, pkg) in &ws.packages {
+        package(&plan, dir, pkg, &mut out)?;
     }
+    patched_outside(&plan, &mut out)?;
+    virtual_root(&plan, &mut out)?;
+    foreign_roots(&plan, &mut out)?;
+    lockfile(&plan, &mut out)?;
+    for (path, doc) in &inputs.configs {
+        let text = config::sanitize_table(doc.clone());
+        out.add(path, FileKind::Config, text.into_bytes())?;
+    }
+    for dir in &inputs.vendored {
+        out.add_tree(inputs.tree(dir, Verbatim::Tree))?;
+    }
+    if let Some((path, bytes)) = &inputs.toolchain {
+        out.add(path, FileKind::Toolchain, bytes.clone())?;
+    }
+    out.stub_packages.sort();
+    let mut skeleton = Skeleton {
+        workspace: relative(&out.tree_root, &ws.root)?,
+        files: out.files,
+        stub_packages: out.stub_packages,
+    };
+    if plan.per_image {
+        prune::unused_workspace_dependencies(&mut skeleton)?;
+    }
+    urls::check(&skeleton.files, &plan.tree_root)?;
     let mut warnings = Vec::new();
-    let root_manifest_path = ws.root.join("Cargo.toml");
-    let root_manifest = toml::parse(
-        &crate::fs::read_to_string(&root_manifest_path)?,
-        &root_manifest_path,
-    )?;
-
-    let configs = config::find_configs(&ws.root)?;
-    let verbatim = patched_dirs(&ws, &root_manifest, &configs)?;
-    let toolchain = config::find_toolchain(&ws.root);
-    let lock_path = ws.root.join("Cargo.lock");
-    let lock_text = crate::fs::read_if_exists(&lock_path)?
-        .map(|b| {
-            String::from_utf8(b).with_context(|| format!("`{}` is not UTF-8", lock_path.display()))
-        })
-        .transpose()?;
-    if lock_text.is_none() {
+    if inputs.lockfile.is_none() {
         warnings.push(format!(
             "no `Cargo.lock` in `{}`: cook will resolve dependencies itself, so the versions it \
              builds may differ from the real build's (commit a lockfile for exact caching)",
             ws.root.display()
         ));
     }
-    let keep_rust_version = lock_text.is_none();
-
-    // The tree spans everything laid out: the workspace, out-of-root packages, ancestor
-    // config and toolchain files.
-    let mut anchors: Vec<PathBuf> = vec![ws.root.clone()];
-    anchors.extend(ws.packages.keys().cloned());
-    anchors.extend(ws.foreign_roots.iter().cloned());
-    anchors.extend(
-        configs
-            .iter()
-            .filter_map(|p| p.parent().and_then(Path::parent))
-            .map(Path::to_path_buf),
-    );
-    anchors.extend(
-        toolchain
-            .iter()
-            .filter_map(|p| p.parent())
-            .map(Path::to_path_buf),
-    );
-    anchors.extend(verbatim.iter().cloned());
-    let mut vendor_dirs = Vec::new();
-    for path in &configs {
-        let text = crate::fs::read_to_string(path)?;
-        for dir in config::source_dirs(path, &text)? {
-            if let Ok(dir) = std::fs::canonicalize(&dir) {
-                vendor_dirs.push(dir);
-            }
-        }
-    }
-    anchors.extend(vendor_dirs.iter().cloned());
-    let tree_root = common_ancestor(&anchors);
-
-    let mut files = BTreeMap::new();
-    let mut add = |path: &Path, kind: FileKind, contents: Vec<u8>| -> Result<()> {
-        files.insert(relative(&tree_root, path)?, File { kind, contents });
-        Ok(())
-    };
-
-    let stubbed: BTreeSet<PathBuf> = ws
-        .packages
-        .keys()
-        .filter(|d| !verbatim.contains(*d))
-        .cloned()
-        .collect();
-    // Path dependencies are mostly spelled relative to their dependent: a lexical check first
-    // saves resolving symlinks for every one of them.
-    let is_masked = |p: &Path| {
-        let lexical = crate::fs::normalize_lexically(p);
-        stubbed.contains(&lexical) || std::fs::canonicalize(p).is_ok_and(|p| stubbed.contains(&p))
-    };
-    let mut resolver = manifest::effective_resolver(&root_manifest);
-    // Resolver 3 differs from 2 only in how a lockfile is generated (it prefers versions
-    // compatible with `rust-version`); building from a fixed lockfile, they are the same.
-    if resolver == "3" && lock_text.is_some() {
-        resolver = "2".to_string();
-    }
-
-    let mut stub_packages = Vec::new();
-    for (dir, pkg) in &ws.packages {
-        let text = crate::fs::read_to_string(&pkg.manifest_path)?;
-        let mut doc = toml::parse(&text, &pkg.manifest_path)?;
-        if verbatim.contains(dir) {
-            add_verbatim(dir, Verbatim::Package, options.output.as_deref(), &mut add)?;
-            // The root loses `[workspace.package]` and `[workspace.lints]`; a verbatim
-            // package must compile exactly as it really does, so it carries their values.
-            if pkg.workspace_root == ws.root {
-                let depth = dir
-                    .strip_prefix(&ws.root)
-                    .map_or(0, |d| d.components().count());
-                manifest::inline_inherited(&mut doc, &root_manifest, depth);
-            }
-        } else {
-            let stubs = stub_targets(pkg, &doc);
-            let build_script = pkg.has_build_script;
-            manifest::strip_package_metadata(&mut doc, keep_rust_version);
-            let depth = dir
-                .strip_prefix(&tree_root)
-                .map_or(0, |d| d.components().count());
-            manifest::replace_targets(&mut doc, &pkg.name, &stubs, build_script, depth);
-            let mut seen = BTreeMap::new();
-            for stub in &stubs {
-                let index = seen.entry(stub.kind).or_insert(0usize);
-                add(
-                    &tree_root.join(stub.path(*index)),
-                    FileKind::Stub,
-                    stub.source().as_bytes().to_vec(),
-                )?;
-                *index += 1;
-            }
-            if build_script {
-                add(
-                    &tree_root.join(stubs::BUILD_PATH),
-                    FileKind::Stub,
-                    stubs::BUILD.as_bytes().to_vec(),
-                )?;
-            }
-            stub_packages.push(StubPackage {
-                name: pkg.name.clone(),
-                path: relative(&tree_root, dir)?,
-            });
-        }
-        manifest::strip_path_dep_versions(&mut doc, dir, &is_masked);
-        if *dir != ws.root {
-            // cargo ignores profiles outside the workspace root (with a warning).
-            doc.remove("profile");
-        }
-        if *dir == ws.root {
-            if pruned {
-                prune::restrict_members(&mut doc, &ws)?;
-            }
-            manifest::normalize_workspace(&mut doc, &resolver, keep_rust_version);
-        } else if doc.contains_key("workspace") {
-            let own = manifest::effective_resolver(&doc);
-            manifest::normalize_workspace(&mut doc, &own, keep_rust_version);
-        }
-        add(
-            &pkg.manifest_path,
-            FileKind::Manifest,
-            toml::to_string(&doc).into_bytes(),
-        )?;
-    }
-    // Patch targets that are neither members nor path dependencies.
-    let mut patched_names = BTreeSet::new();
-    for dir in verbatim.iter().filter(|d| !ws.packages.contains_key(*d)) {
-        let path = dir.join("Cargo.toml");
-        let mut doc = toml::parse(&crate::fs::read_to_string(&path)?, &path)?;
-        if let Some(name) = toml::table(&doc, "package").and_then(|p| toml::as_str(p.get("name"))) {
-            patched_names.insert(name.to_string());
-        }
-        // A member that `prepare -p` pruned still inherits from this workspace's root.
-        if let Ok(below) = dir.strip_prefix(&ws.root) {
-            manifest::inline_inherited(&mut doc, &root_manifest, below.components().count());
-        }
-        add_verbatim(dir, Verbatim::Package, options.output.as_deref(), &mut add)?;
-        add(
-            &path,
-            FileKind::Manifest,
-            toml::to_string(&doc).into_bytes(),
-        )?;
-    }
-    if !ws.packages.contains_key(&ws.root) {
-        let mut doc = root_manifest.clone();
-        // A root package that `prepare -p` pruned: the skeleton's root is a virtual manifest.
-        manifest::make_virtual(&mut doc);
-        if pruned {
-            prune::restrict_members(&mut doc, &ws)?;
-        }
-        manifest::strip_path_dep_versions(&mut doc, &ws.root, &is_masked);
-        manifest::normalize_workspace(&mut doc, &resolver, keep_rust_version);
-        add(
-            &root_manifest_path,
-            FileKind::Manifest,
-            toml::to_string(&doc).into_bytes(),
-        )?;
-    }
-    for root in &ws.foreign_roots {
-        if ws.packages.contains_key(root) {
-            continue;
-        }
-        let path = root.join("Cargo.toml");
-        let mut doc = toml::parse(&crate::fs::read_to_string(&path)?, &path)?;
-        manifest::strip_path_dep_versions(&mut doc, root, &is_masked);
-        let ws_table = doc.remove("workspace").unwrap_or(Node::Table(Table::new()));
-        let mut only_ws = Table::new();
-        only_ws.insert("workspace".to_string(), ws_table);
-        let resolver = manifest::effective_resolver(&doc);
-        manifest::normalize_workspace(&mut only_ws, &resolver, keep_rust_version);
-        add(
-            &path,
-            FileKind::Manifest,
-            toml::to_string(&only_ws).into_bytes(),
-        )?;
-    }
-
-    if let Some(text) = &lock_text {
-        let member_deps: BTreeMap<String, BTreeSet<String>> = ws
-            .members
-            .iter()
-            .filter_map(|dir| ws.packages.get(dir))
-            .map(|p| (p.name.clone(), p.dep_names.iter().cloned().collect()))
-            .collect();
-        let mut keep: BTreeSet<String> = ws
-            .packages
-            .iter()
-            .filter(|(d, _)| verbatim.contains(*d))
-            .map(|(_, p)| p.name.clone())
-            .collect();
-        keep.extend(patched_names);
-        add(
-            &lock_path,
-            FileKind::Lockfile,
-            lockfile::mask(text, &lock_path, &keep, &member_deps)?.into_bytes(),
-        )?;
-    }
-    for path in &configs {
-        let text = crate::fs::read_to_string(path)?;
-        add(
-            path,
-            FileKind::Config,
-            config::sanitize(path, &text)?.into_bytes(),
-        )?;
-    }
-    for dir in &vendor_dirs {
-        add_verbatim(dir, Verbatim::Tree, options.output.as_deref(), &mut add)?;
-    }
-    if let Some(path) = &toolchain {
-        add(path, FileKind::Toolchain, crate::fs::read(path)?)?;
-    }
-
-    stub_packages.sort();
-    let mut skeleton = Skeleton {
-        files,
-        workspace: relative(&tree_root, &ws.root)?,
-        stub_packages,
-    };
-    if pruned {
-        prune::unused_workspace_dependencies(&mut skeleton)?;
-        if lock_text.is_some() {
-            prune::relock(&mut skeleton)?;
-        }
-    }
-    super::urls::check(&skeleton.files, &tree_root)?;
     Ok(Derived {
         skeleton,
         warnings,
-        workspace_root: ws.root,
+        workspace_root: ws.root.clone(),
     })
 }
 
-/// The stubs a package gets: one per kind of target it has and per distinct set of the
-/// attributes that decide which units cargo builds for that kind, so the skeleton's unit
-/// graph is the real one's, and only a package's first target of a kind (or one with new
-/// `required-features`) changes it. A build script stub stands for a real one (see the
-/// caller): its build-dependencies and `links` need it, and a first build script is a change
-/// of kind like a first test.
-fn stub_targets(pkg: &Package, manifest: &Table) -> Vec<Stub> {
-    let bench = manifest::target_flags(manifest, "bench");
-    let scrape = manifest::target_flags(manifest, "doc-scrape-examples");
-    stubs::for_targets(&pkg.targets, |t| {
-        let key = (t.kind, (t.kind != Kind::Lib).then(|| t.name.clone()));
-        stubs::ManifestFlags {
-            bench: bench.get(&key).copied().unwrap_or(t.kind.default_bench()),
-            doc_scrape: scrape.get(&key).copied().unwrap_or(false),
-        }
-    })
+/// What every step reads, decided once from the inputs.
+struct Plan<'a> {
+    inputs: &'a Inputs,
+    ws: &'a Workspace,
+    /// The directory the skeleton's paths are relative to: it spans everything laid out.
+    tree_root: PathBuf,
+    /// Packages whose sources become stubs (all but the patched ones).
+    stubbed: BTreeSet<PathBuf>,
+    /// The resolver the root's edition implied, pinned since editions are normalized.
+    resolver: String,
+    /// Without a lockfile, cook resolves, and `rust-version` steers resolver 3's choice.
+    keep_rust_version: bool,
+    per_image: bool,
 }
 
-/// Local crates that `[patch]` or `[replace]` point at: external crates compile against them,
-/// so their real sources are dependency inputs and go in verbatim.
-fn patched_dirs(
-    ws: &Workspace,
-    root_manifest: &Table,
-    configs: &[PathBuf],
-) -> Result<BTreeSet<PathBuf>> {
-    let mut dirs = BTreeSet::new();
-    let mut visit = |base: &Path, entries: &Table| {
-        for entry in entries.values() {
-            if let Node::Table(entry) = entry {
-                if let Some(path) = toml::as_str(entry.get("path")) {
-                    if let Ok(dir) = std::fs::canonicalize(base.join(path)) {
-                        dirs.insert(dir);
-                    }
-                }
-            }
+impl<'a> Plan<'a> {
+    fn new(inputs: &'a Inputs, per_image: bool) -> Plan<'a> {
+        let locked = inputs.lockfile.is_some();
+        let resolver = root::effective_resolver(&inputs.root_manifest);
+        Plan {
+            inputs,
+            ws: &inputs.workspace,
+            tree_root: tree_root(inputs),
+            stubbed: inputs.stubbed(),
+            resolver: root::locked_resolver(resolver, locked),
+            keep_rust_version: !locked,
+            per_image,
         }
-    };
-    let mut visit_doc = |base: &Path, doc: &Table| {
-        if let Some(patch) = toml::table(doc, "patch") {
-            for source in patch.values() {
-                if let Node::Table(entries) = source {
-                    visit(base, entries);
-                }
-            }
-        }
-        if let Some(replace) = toml::table(doc, "replace") {
-            visit(base, replace);
-        }
-    };
-    visit_doc(&ws.root, root_manifest);
-    // `[patch]` in cargo config: paths are relative to the directory holding `.cargo/`.
-    for path in configs {
-        let doc = toml::parse(&crate::fs::read_to_string(path)?, path)?;
-        let base = path
-            .parent()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new("/"));
-        visit_doc(base, &doc);
     }
-    Ok(dirs)
+
+    fn manifest(&self, path: &Path) -> Result<Table> {
+        self.inputs
+            .manifests
+            .get(path)
+            .cloned()
+            .with_context(|| format!("manifest `{}` was not read", path.display()))
+    }
+
+    /// Whether the path dependency spelled `path` (joined to its dependent's directory) is a
+    /// stubbed package.
+    fn is_masked(&self, path: &Path) -> bool {
+        self.stubbed.contains(&crate::fs::normalize_lexically(path))
+            || self
+                .inputs
+                .real_path(path)
+                .is_some_and(|p| self.stubbed.contains(p))
+    }
+
+    fn strip_path_dep_versions(&self, doc: &mut Table, dir: &Path) {
+        manifest::strip_path_dep_versions(doc, dir, &|p| self.is_masked(p));
+    }
 }
 
-/// Adds one file to the skeleton being derived.
-type AddFile<'a> = dyn FnMut(&Path, FileKind, Vec<u8>) -> Result<()> + 'a;
-
-/// What of a directory goes into the skeleton verbatim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verbatim {
-    /// Every file (vendored crates: `.cargo-checksum.json` included).
-    Tree,
-    /// A package's sources: not `target/`, VCS or hidden directories, nested packages, or its
-    /// manifest (normalized separately).
-    Package,
+/// The skeleton being laid out.
+struct Layout {
+    tree_root: PathBuf,
+    files: BTreeMap<String, File>,
+    stub_packages: Vec<StubPackage>,
 }
 
-/// Adds a directory's files in sorted order, never the skeleton's own output.
-fn add_verbatim(
-    dir: &Path,
-    what: Verbatim,
-    output: Option<&Path>,
-    add: &mut AddFile<'_>,
-) -> Result<()> {
-    let walker = walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            if e.depth() == 0 {
-                return true;
-            }
-            if output.is_some_and(|o| o == e.path()) {
-                return false;
-            }
-            let name = e.file_name().to_string_lossy();
-            !(what == Verbatim::Package
-                && e.file_type().is_dir()
-                && (name.starts_with('.')
-                    || name == "target"
-                    || e.path().join("Cargo.toml").is_file()))
-        });
-    for entry in walker {
-        let entry = entry.with_context(|| format!("failed to walk `{}`", dir.display()))?;
-        let own_manifest = what == Verbatim::Package && entry.path() == dir.join("Cargo.toml");
-        if entry.file_type().is_file() && !own_manifest {
-            add(
-                entry.path(),
-                FileKind::Verbatim,
-                crate::fs::read(entry.path())?,
-            )?;
+impl Layout {
+    fn add(&mut self, path: &Path, kind: FileKind, contents: Vec<u8>) -> Result<()> {
+        let path = relative(&self.tree_root, path)?;
+        self.files.insert(path, File { kind, contents });
+        Ok(())
+    }
+
+    fn add_tree(&mut self, files: &[FileBytes]) -> Result<()> {
+        for (path, bytes) in files {
+            self.add(path, FileKind::Verbatim, bytes.clone())?;
         }
+        Ok(())
+    }
+
+    fn add_manifest(&mut self, path: &Path, doc: &Table) -> Result<()> {
+        self.add(path, FileKind::Manifest, toml::to_string(doc).into_bytes())
+    }
+}
+
+/// A local package: its real sources when patched, stubs otherwise; its manifest normalized.
+fn package(plan: &Plan, dir: &Path, pkg: &Package, out: &mut Layout) -> Result<()> {
+    let ws = plan.ws;
+    let mut doc = plan.manifest(&pkg.manifest_path)?;
+    if plan.inputs.patched.contains(dir) {
+        out.add_tree(plan.inputs.tree(dir, Verbatim::Package))?;
+        // The root loses `[workspace.package]` and `[workspace.lints]`; a verbatim
+        // package must compile exactly as it really does, so it carries their values.
+        if pkg.workspace_root == ws.root {
+            let depth = depth(dir, &ws.root);
+            manifest::inline_inherited(&mut doc, &plan.inputs.root_manifest, depth);
+        }
+    } else {
+        stub_package(plan, dir, pkg, &mut doc, out)?;
+    }
+    plan.strip_path_dep_versions(&mut doc, dir);
+    if dir == ws.root {
+        if plan.per_image {
+            prune::restrict_members(&mut doc, &ws.root, &ws.members)?;
+        }
+        root::normalize_workspace(&mut doc, &plan.resolver, plan.keep_rust_version);
+    } else {
+        manifest::drop_profiles(&mut doc);
+        if doc.contains_key("workspace") {
+            let own = root::effective_resolver(&doc);
+            root::normalize_workspace(&mut doc, &own, plan.keep_rust_version);
+        }
+    }
+    out.add_manifest(&pkg.manifest_path, &doc)
+}
+
+/// A stubbed package's manifest rules, and its stub sources.
+fn stub_package(
+    plan: &Plan,
+    dir: &Path,
+    pkg: &Package,
+    doc: &mut Table,
+    out: &mut Layout,
+) -> Result<()> {
+    let stubs = targets::stub_targets(pkg, doc);
+    manifest::strip_package_metadata(doc, plan.keep_rust_version);
+    let depth = depth(dir, &plan.tree_root);
+    targets::replace_targets(doc, &pkg.name, &stubs, pkg.has_build_script, depth);
+    let mut seen = BTreeMap::new();
+    for stub in &stubs {
+        let index = seen.entry(stub.kind).or_insert(0usize);
+        let path = plan.tree_root.join(stub.path(*index));
+        out.add(&path, FileKind::Stub, stub.source().as_bytes().to_vec())?;
+        *index += 1;
+    }
+    if pkg.has_build_script {
+        let path = plan.tree_root.join(stubs::BUILD_PATH);
+        out.add(&path, FileKind::Stub, stubs::BUILD.as_bytes().to_vec())?;
+    }
+    out.stub_packages.push(StubPackage {
+        name: pkg.name.clone(),
+        path: relative(&plan.tree_root, dir)?,
+    });
+    Ok(())
+}
+
+/// Patch targets that are neither members nor path dependencies: verbatim.
+fn patched_outside(plan: &Plan, out: &mut Layout) -> Result<()> {
+    let ws = plan.ws;
+    for dir in plan
+        .inputs
+        .patched
+        .iter()
+        .filter(|d| !ws.packages.contains_key(*d))
+    {
+        let path = dir.join("Cargo.toml");
+        let mut doc = plan.manifest(&path)?;
+        // A member that `prepare -p` pruned still inherits from this workspace's root.
+        if dir.starts_with(&ws.root) {
+            let depth = depth(dir, &ws.root);
+            manifest::inline_inherited(&mut doc, &plan.inputs.root_manifest, depth);
+        }
+        out.add_tree(plan.inputs.tree(dir, Verbatim::Package))?;
+        out.add_manifest(&path, &doc)?;
     }
     Ok(())
 }
 
-fn common_ancestor(paths: &[PathBuf]) -> PathBuf {
-    let mut iter = paths.iter();
+/// A root package that `prepare -p` pruned: the skeleton's root is a virtual manifest.
+fn virtual_root(plan: &Plan, out: &mut Layout) -> Result<()> {
+    let ws = plan.ws;
+    if ws.packages.contains_key(&ws.root) {
+        return Ok(());
+    }
+    let mut doc = plan.inputs.root_manifest.clone();
+    root::make_virtual(&mut doc);
+    if plan.per_image {
+        prune::restrict_members(&mut doc, &ws.root, &ws.members)?;
+    }
+    plan.strip_path_dep_versions(&mut doc, &ws.root);
+    root::normalize_workspace(&mut doc, &plan.resolver, plan.keep_rust_version);
+    out.add_manifest(&ws.root.join("Cargo.toml"), &doc)
+}
+
+/// Roots of other workspaces owning out-of-root path dependencies: their `[workspace]` only.
+fn foreign_roots(plan: &Plan, out: &mut Layout) -> Result<()> {
+    let ws = plan.ws;
+    for dir in ws
+        .foreign_roots
+        .iter()
+        .filter(|r| !ws.packages.contains_key(*r))
+    {
+        let path = dir.join("Cargo.toml");
+        let mut doc = plan.manifest(&path)?;
+        plan.strip_path_dep_versions(&mut doc, dir);
+        out.add_manifest(&path, &root::only_workspace(doc, plan.keep_rust_version))?;
+    }
+    Ok(())
+}
+
+/// The lockfile with every stubbed package's version masked.
+fn lockfile(plan: &Plan, out: &mut Layout) -> Result<()> {
+    let Some(text) = &plan.inputs.lockfile else {
+        return Ok(());
+    };
+    let ws = plan.ws;
+    let member_deps: BTreeMap<String, BTreeSet<String>> = ws
+        .members
+        .iter()
+        .filter_map(|dir| ws.packages.get(dir))
+        .map(|p| (p.name.clone(), p.dep_names.iter().cloned().collect()))
+        .collect();
+    // Patched packages keep their real versions, members or not.
+    let mut keep: BTreeSet<String> = ws
+        .packages
+        .iter()
+        .filter(|(d, _)| plan.inputs.patched.contains(*d))
+        .map(|(_, p)| p.name.clone())
+        .collect();
+    for dir in plan
+        .inputs
+        .patched
+        .iter()
+        .filter(|d| !ws.packages.contains_key(*d))
+    {
+        let doc = plan.manifest(&dir.join("Cargo.toml"))?;
+        if let Some(name) = toml::table(&doc, "package").and_then(|p| toml::as_str(p.get("name"))) {
+            keep.insert(name.to_string());
+        }
+    }
+    let path = ws.root.join("Cargo.lock");
+    let masked = lockfile::mask(text, &path, &keep, &member_deps)?;
+    out.add(&path, FileKind::Lockfile, masked.into_bytes())
+}
+
+/// How many directories `dir` is below `base` (0 when it is not below).
+fn depth(dir: &Path, base: &Path) -> usize {
+    dir.strip_prefix(base).map_or(0, |d| d.components().count())
+}
+
+/// The common ancestor of everything laid out: the workspace, out-of-root packages, ancestor
+/// config and toolchain files, patched and vendored directories.
+fn tree_root(inputs: &Inputs) -> PathBuf {
+    let ws = &inputs.workspace;
+    let mut anchors: Vec<&Path> = vec![&ws.root];
+    anchors.extend(ws.packages.keys().map(PathBuf::as_path));
+    anchors.extend(ws.foreign_roots.iter().map(PathBuf::as_path));
+    anchors.extend(
+        inputs
+            .configs
+            .iter()
+            .filter_map(|(p, _)| p.parent().and_then(Path::parent)),
+    );
+    anchors.extend(inputs.toolchain.iter().filter_map(|(p, _)| p.parent()));
+    anchors.extend(inputs.patched.iter().map(PathBuf::as_path));
+    anchors.extend(inputs.vendored.iter().map(PathBuf::as_path));
+    let mut iter = anchors.into_iter();
     let Some(first) = iter.next() else {
         return PathBuf::from("/");
     };
-    let mut common = first.clone();
+    let mut common = first.to_path_buf();
     for path in iter {
         while !path.starts_with(&common) {
             if !common.pop() {

@@ -10,8 +10,10 @@ pub(crate) mod lock_check;
 pub(crate) mod lockfile;
 mod manifest;
 mod prune;
+mod root;
 mod store;
 pub mod stubs;
+mod targets;
 mod urls;
 
 use std::collections::BTreeMap;
@@ -22,11 +24,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use crate::toml::DEP_TABLES;
-pub use config::{
-    build_target_dir, build_targets, cargo_configs, cargo_home, find_configs, find_toolchain,
-    sanitize as sanitize_config,
-};
-pub use derive::{derive, derive_from, Derived, PrepareOptions};
+pub use config::{build_target_dir, build_targets, sanitize as sanitize_config};
+// Found in `workspace` now, still reached here by cook's side.
+pub use crate::workspace::{cargo_configs, cargo_home, find_configs, find_toolchain};
+pub use derive::{derive, Derived, PrepareOptions};
 pub use lockfile::MASKED_VERSION;
 pub use store::Staged;
 
