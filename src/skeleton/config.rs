@@ -113,4 +113,46 @@ mod tests {
         assert!(out.contains("rustflags"));
         assert!(out.contains("sparse+https://x/"));
     }
+
+    #[test]
+    fn sanitize_keeps_what_builds() {
+        crate::skeleton::check_rule(
+            r#"
+            [build]
+            rustflags = ["-C", "target-cpu=native"]   # shapes every artifact
+            [term]
+            color = "always"
+            [cargo-new]
+            vcs = "none"
+            [registries.corp]
+            index = "sparse+https://registry.example/"
+            token = "corp_secret"
+            [http]
+            proxy = "http://proxy:3128"
+            [source.crates-io]
+            replace-with = "vendored"
+            [source.vendored]
+            directory = "vendor"
+            "#,
+            |c| {
+                *c = crate::toml::parse(&sanitize_table(std::mem::take(c)), Path::new("c")).unwrap()
+            },
+            expect_test::expect![[r#"
+                [build]
+                rustflags = ["-C", "target-cpu=native"]
+
+                [http]
+                proxy = "http://proxy:3128"
+
+                [registries.corp]
+                index = "sparse+https://registry.example/"
+
+                [source.crates-io]
+                replace-with = "vendored"
+
+                [source.vendored]
+                directory = "vendor"
+            "#]],
+        );
+    }
 }

@@ -104,3 +104,160 @@ pub fn inline_inherited(manifest: &mut Table, root: &Table, depth: usize) {
         manifest.insert("lints".to_string(), lints.clone());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::*;
+    use crate::skeleton::check_rule;
+
+    #[test]
+    fn strip_package_metadata_keeps_what_builds_and_unknown_keys() {
+        let before = r#"
+            [package]
+            name = "app"
+            version = "1.2.3"   # masked: a bump must not miss the cache
+            edition = "2018"
+            rust-version = "1.70"
+            description = "x"
+            authors = ["A <a@example.com>"]
+            readme = "README.md"
+            links = "z"
+            build = "build.rs"
+            future-key = 1
+            [package.metadata.docs.rs]
+            all-features = true
+            [lints.rust]
+            unsafe_code = "deny"
+            [badges]
+            maintenance = { status = "passively-maintained" }
+            [dependencies]
+            itoa = "1"
+        "#;
+        check_rule(
+            before,
+            |m| strip_package_metadata(m, false),
+            expect![[r#"
+                [package]
+                build = "build.rs"
+                edition = "2021"
+                future-key = 1
+                links = "z"
+                name = "app"
+
+                [dependencies]
+                itoa = { version = "1" }
+            "#]],
+        );
+        // Without a lockfile, cook resolves, and `rust-version` steers that resolution.
+        check_rule(
+            before,
+            |m| strip_package_metadata(m, true),
+            expect![[r#"
+                [package]
+                build = "build.rs"
+                edition = "2021"
+                future-key = 1
+                links = "z"
+                name = "app"
+                rust-version = "1.70"
+
+                [dependencies]
+                itoa = { version = "1" }
+            "#]],
+        );
+    }
+
+    #[test]
+    fn strip_path_dep_versions_only_for_masked_packages() {
+        let before = r#"
+            [dependencies]
+            stubbed = { path = "../stubbed", version = "0.4" }
+            patched = { path = "../patched", version = "0.4" }
+            itoa = { version = "1" }
+            [target.'cfg(unix)'.build-dependencies]
+            stubbed = { path = "../stubbed", version = "0.4" }
+            [workspace.dependencies]
+            stubbed = { path = "crates/stubbed", version = "0.4" }
+        "#;
+        let dir = Path::new("/ws/app");
+        check_rule(
+            before,
+            |m| {
+                strip_path_dep_versions(m, dir, &|p| {
+                    p == Path::new("/ws/app/../stubbed") || p == Path::new("/ws/app/crates/stubbed")
+                })
+            },
+            expect![[r#"
+                [workspace.dependencies]
+                stubbed = { path = "crates/stubbed" }
+
+                [dependencies]
+                itoa = { version = "1" }
+                patched = { path = "../patched", version = "0.4" }
+                stubbed = { path = "../stubbed" }
+
+                [target."cfg(unix)".build-dependencies]
+                stubbed = { path = "../stubbed" }
+            "#]],
+        );
+    }
+
+    #[test]
+    fn drop_profiles_outside_the_root() {
+        check_rule(
+            "[package]\nname = 'a'\n[profile.release]\nopt-level = 3\n[profile.dev.package.'*']\nopt-level = 1\n",
+            drop_profiles,
+            expect![[r#"
+                [package]
+                name = "a"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn inline_inherited_gives_a_verbatim_package_the_roots_values() {
+        let root = crate::toml::parse(
+            r#"
+            [workspace.package]
+            version = "0.4.0"
+            edition = "2021"
+            readme = "README.md"
+            license-file = "LICENSE"
+            [workspace.lints.rust]
+            unsafe_code = "forbid"
+            "#,
+            Path::new("Cargo.toml"),
+        )
+        .unwrap();
+        check_rule(
+            r#"
+            [package]
+            name = "patched"
+            version.workspace = true
+            edition.workspace = true
+            readme.workspace = true
+            license-file.workspace = true
+            description.workspace = true   # not in the root: left for cargo to report
+            [lints]
+            workspace = true
+            "#,
+            |m| inline_inherited(m, &root, 2),
+            expect![[r#"
+                [package]
+                edition = "2021"
+                license-file = "../../LICENSE"
+                name = "patched"
+                readme = "../../README.md"
+                version = "0.4.0"
+
+                [package.description]
+                workspace = true
+
+                [lints.rust]
+                unsafe_code = "forbid"
+            "#]],
+        );
+    }
+}

@@ -10,6 +10,7 @@ pub(crate) mod lock_check;
 pub(crate) mod lockfile;
 mod manifest;
 mod prune;
+mod read;
 mod root;
 mod store;
 pub mod stubs;
@@ -217,4 +218,17 @@ pub fn join(base: &str, rel: &str) -> String {
         (b, ".") | (b, "") => b.to_string(),
         (b, r) => format!("{b}/{r}"),
     }
+}
+
+/// Checks a rule by the manifest text it gives: `before` parsed, the rule applied, the
+/// canonical text compared with the `after` snapshot (`UPDATE_EXPECT=1` rewrites it).
+#[cfg(test)]
+fn check_rule(
+    before: &str,
+    rule: impl FnOnce(&mut crate::toml::Table),
+    after: expect_test::Expect,
+) {
+    let mut doc = crate::toml::parse(before, Path::new("Cargo.toml")).unwrap();
+    rule(&mut doc);
+    after.assert_eq(&crate::toml::to_string(&doc));
 }

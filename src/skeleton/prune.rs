@@ -66,3 +66,75 @@ pub fn unused_workspace_dependencies(skeleton: &mut Skeleton) -> Result<()> {
     file.contents = toml::to_string(&root).into_bytes();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use expect_test::expect;
+
+    use super::*;
+    use crate::skeleton::{check_rule, File};
+
+    #[test]
+    fn restrict_members_lists_the_kept_ones() {
+        let kept = BTreeSet::from([
+            PathBuf::from("/ws"),
+            PathBuf::from("/ws/crates/app"),
+            PathBuf::from("/ws/crates/core"),
+        ]);
+        check_rule(
+            r#"
+            [workspace]
+            members = ["crates/*", "tools/*"]
+            default-members = ["crates/app", "tools/gen"]
+            exclude = ["old"]
+            "#,
+            |m| restrict_members(m, Path::new("/ws"), &kept).unwrap(),
+            expect![[r#"
+                [workspace]
+                exclude = ["old"]
+                members = ["crates/app", "crates/core"]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unused_workspace_dependencies_are_dropped() {
+        let manifest = |text: &str| File {
+            kind: FileKind::Manifest,
+            contents: text.as_bytes().to_vec(),
+        };
+        let mut skeleton = Skeleton {
+            files: BTreeMap::from([
+                (
+                    "Cargo.toml".to_string(),
+                    manifest(
+                        "[workspace.dependencies]\nitoa = '1'\nserde = '1'\nlibc = '0.2'\nsmallvec = '1'\n\
+                         [dependencies]\nsmallvec.workspace = true\n",
+                    ),
+                ),
+                (
+                    "crates/app/Cargo.toml".to_string(),
+                    manifest(
+                        "[dependencies]\nitoa = { workspace = true }\n\
+                         [target.'cfg(unix)'.dev-dependencies]\nlibc.workspace = true\n",
+                    ),
+                ),
+            ]),
+            workspace: ".".to_string(),
+            stub_packages: Vec::new(),
+        };
+        unused_workspace_dependencies(&mut skeleton).unwrap();
+        let root = &skeleton.files["Cargo.toml"].contents;
+        expect![[r#"
+            [workspace.dependencies]
+            itoa = { version = "1" }
+            libc = { version = "0.2" }
+            smallvec = { version = "1" }
+
+            [dependencies]
+            smallvec = { workspace = true }
+        "#]].assert_eq(&String::from_utf8_lossy(root));
+    }
+}

@@ -111,3 +111,185 @@ pub fn only_workspace(mut manifest: Table, keep_rust_version: bool) -> Table {
     normalize_workspace(&mut only_ws, &resolver, keep_rust_version);
     only_ws
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use expect_test::expect;
+
+    use super::*;
+    use crate::skeleton::check_rule;
+
+    fn parse(text: &str) -> Table {
+        toml::parse(text, Path::new("Cargo.toml")).unwrap()
+    }
+
+    #[test]
+    fn resolver_follows_root_edition() {
+        let resolver = |text: &str| effective_resolver(&parse(text));
+        assert_eq!(resolver("[package]\nname='a'\nedition='2024'"), "3");
+        assert_eq!(resolver("[package]\nname='a'\nedition='2021'"), "2");
+        assert_eq!(resolver("[package]\nname='a'"), "1");
+        assert_eq!(resolver("[workspace]\nmembers=[]"), "1");
+        assert_eq!(resolver("[workspace]\nresolver='2'"), "2");
+        assert_eq!(resolver("[package]\nname='a'\nresolver='2'"), "2");
+        assert_eq!(
+            resolver(
+                "[workspace.package]\nedition='2021'\n[package]\nname='a'\nedition.workspace=true"
+            ),
+            "2"
+        );
+        assert_eq!(locked_resolver("3".to_string(), true), "2");
+        assert_eq!(locked_resolver("3".to_string(), false), "3");
+        assert_eq!(locked_resolver("1".to_string(), true), "1");
+    }
+
+    #[test]
+    fn normalize_workspace_keeps_resolution_inputs_and_pins_the_resolver() {
+        let before = r#"
+            [workspace]
+            members = ["crates/*"]
+            exclude = ["old"]
+            [workspace.package]
+            version = "0.4.0"
+            rust-version = "1.80"
+            [workspace.metadata.release]
+            x = 1
+            [workspace.lints.rust]
+            unsafe_code = "forbid"
+            [workspace.dependencies]
+            itoa = "1"
+            [patch.crates-io]
+            itoa = { path = "vendor/itoa" }
+        "#;
+        check_rule(
+            before,
+            |m| normalize_workspace(m, "2", false),
+            expect![[r#"
+                [workspace]
+                exclude = ["old"]
+                members = ["crates/*"]
+                resolver = "2"
+
+                [workspace.dependencies]
+                itoa = { version = "1" }
+
+                [patch.crates-io]
+                itoa = { path = "vendor/itoa" }
+            "#]],
+        );
+        check_rule(
+            before,
+            |m| normalize_workspace(m, "3", true),
+            expect![[r#"
+                [workspace]
+                exclude = ["old"]
+                members = ["crates/*"]
+                resolver = "3"
+
+                [workspace.dependencies]
+                itoa = { version = "1" }
+
+                [workspace.package]
+                rust-version = "1.80"
+
+                [patch.crates-io]
+                itoa = { path = "vendor/itoa" }
+            "#]],
+        );
+    }
+
+    #[test]
+    fn normalize_workspace_writes_the_resolver_in_one_place() {
+        // A root package that names its resolver keeps it there: cargo refuses two.
+        check_rule(
+            "[workspace]\n[package]\nname = 'a'\nresolver = '1'\n",
+            |m| normalize_workspace(m, "1", false),
+            expect![[r#"
+                [package]
+                name = "a"
+                resolver = "1"
+
+                [workspace]
+            "#]],
+        );
+        // A single package without `[workspace]`.
+        check_rule(
+            "[package]\nname = 'a'\nedition = '2021'\n",
+            |m| normalize_workspace(m, "2", false),
+            expect![[r#"
+                [package]
+                edition = "2021"
+                name = "a"
+                resolver = "2"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn make_virtual_keeps_the_workspace_and_unknown_tables() {
+        check_rule(
+            r#"
+            cargo-features = ["profile-rustflags"]
+            [package]
+            name = "app"
+            [lib]
+            path = "src/lib.rs"
+            [dependencies]
+            itoa = "1"
+            [target.'cfg(unix)'.dependencies]
+            libc = "0.2"
+            [features]
+            fast = []
+            [workspace]
+            members = ["crates/*"]
+            [profile.release]
+            lto = true
+            [patch.crates-io]
+            itoa = { path = "vendor/itoa" }
+            [future-table]
+            x = 1
+            "#,
+            make_virtual,
+            expect![[r#"
+                cargo-features = ["profile-rustflags"]
+
+                [workspace]
+                members = ["crates/*"]
+
+                [future-table]
+                x = 1
+
+                [patch.crates-io]
+                itoa = { path = "vendor/itoa" }
+
+                [profile.release]
+                lto = true
+            "#]],
+        );
+    }
+
+    #[test]
+    fn only_workspace_of_another_workspaces_root() {
+        check_rule(
+            r#"
+            [package]
+            name = "other-root"
+            edition = "2021"
+            [dependencies]
+            itoa = "1"
+            [workspace]
+            members = ["shared"]
+            [workspace.package]
+            authors = ["A"]
+            "#,
+            |m| *m = only_workspace(std::mem::take(m), false),
+            expect![[r#"
+                [workspace]
+                members = ["shared"]
+                resolver = "2"
+            "#]],
+        );
+    }
+}

@@ -1,15 +1,17 @@
 //! The skeleton directory on disk. The directory itself is never renamed or replaced (it may
 //! be a mount point or a symlink): a new skeleton is staged inside it, then switched in under
 //! an exclusive lock on it, the tree archive `tree.tar` first and the index last. Readers
-//! hold a shared lock, so they read the earlier skeleton or the new one, never a mix. Only an earlier skeleton (its
-//! index parses and lists everything there) is ever replaced.
+//! hold a shared lock (see `read`), so they read the earlier skeleton or the new one, never a
+//! mix. Only an earlier skeleton (its index parses and lists everything there) is ever
+//! replaced.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::{check_relative, sha256_hex, File, Index, Skeleton, FORMAT, INDEX_FILE, TREE_ARCHIVE};
+use super::read::read_unlocked;
+use super::{Index, Skeleton, INDEX_FILE, TREE_ARCHIVE};
 use crate::fs::DirLock;
 
 /// Prefix of the staging directories prepare writes inside the skeleton directory.
@@ -86,91 +88,6 @@ impl Skeleton {
         }
         Ok(())
     }
-
-    /// Reads a skeleton directory, checking every file against the index so an incomplete
-    /// copy is reported instead of cooked.
-    pub fn read(dir: &Path) -> Result<Skeleton> {
-        if !dir.is_dir() {
-            bail!("skeleton directory `{}` does not exist", dir.display());
-        }
-        // Held while reading, so a prepare switching a new skeleton in waits. A directory
-        // that cannot be locked (no permission to open it) is read as it is.
-        let _lock = crate::fs::lock_dir(dir, false).ok();
-        read_unlocked(dir)
-    }
-}
-
-fn read_unlocked(dir: &Path) -> Result<Skeleton> {
-    let index_path = dir.join(INDEX_FILE);
-    let bytes = crate::fs::read(&index_path).with_context(|| {
-        format!(
-            "`{}` is not a skeleton written by `cargo prebuild prepare`",
-            dir.display()
-        )
-    })?;
-    let index: Index = serde_json::from_slice(&bytes)
-        .with_context(|| format!("failed to parse skeleton index `{}`", index_path.display()))?;
-    if index.format != FORMAT {
-        bail!(
-            "skeleton `{}` has format {}, this cargo-prebuild reads format {FORMAT}: \
-             run `prepare` and `cook` with the same cargo-prebuild version",
-            dir.display(),
-            index.format
-        );
-    }
-    let mut skeleton = Skeleton {
-        files: BTreeMap::new(),
-        workspace: index.workspace,
-        stub_packages: index.stub_packages,
-    };
-    let archive_path = dir.join(TREE_ARCHIVE);
-    let archived = super::archive::read(
-        &crate::fs::read(&archive_path)?,
-        &archive_path.display().to_string(),
-    )?;
-    let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for (path, bytes) in archived {
-        if contents.insert(path.clone(), bytes).is_some() {
-            bail!(
-                "skeleton archive `{}` holds `{path}` twice",
-                archive_path.display()
-            );
-        }
-    }
-    for entry in index.files {
-        check_relative(&entry.path)?;
-        let bytes = contents.remove(&entry.path).with_context(|| {
-            format!(
-                "skeleton file `{}` is missing from `{}`",
-                entry.path,
-                archive_path.display()
-            )
-        })?;
-        if sha256_hex(&bytes) != entry.sha256 {
-            bail!(
-                "skeleton file `{}` in `{}` does not match the skeleton's index",
-                entry.path,
-                archive_path.display()
-            );
-        }
-        skeleton.files.insert(
-            entry.path,
-            File {
-                kind: entry.kind,
-                contents: bytes,
-            },
-        );
-    }
-    if let Some(extra) = contents.keys().next() {
-        bail!(
-            "skeleton archive `{}` holds `{extra}`, which the skeleton's index does not list",
-            archive_path.display()
-        );
-    }
-    if skeleton.digest() != index.digest {
-        bail!("skeleton `{}` does not match its digest", dir.display());
-    }
-    Ok(skeleton)
 }
 
 /// A skeleton staged inside its destination directory, not yet in place.

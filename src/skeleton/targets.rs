@@ -165,3 +165,174 @@ pub fn stub_targets(pkg: &Package, manifest: &Table) -> Vec<Stub> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use expect_test::expect;
+
+    use super::*;
+    use crate::skeleton::check_rule;
+    use crate::workspace::Target;
+
+    fn target(kind: Kind, name: &str, crate_types: &[&str], required: &[&str]) -> Target {
+        let (test, doctest, doc) = kind.default_flags();
+        Target {
+            kind,
+            name: name.to_string(),
+            crate_types: crate_types.iter().map(|s| s.to_string()).collect(),
+            required_features: required.iter().map(|s| s.to_string()).collect(),
+            test,
+            doctest,
+            doc,
+        }
+    }
+
+    fn package(targets: Vec<Target>, has_build_script: bool) -> Package {
+        Package {
+            name: "app".to_string(),
+            version: "1.2.3".to_string(),
+            dir: PathBuf::from("/ws/crates/app"),
+            manifest_path: PathBuf::from("/ws/crates/app/Cargo.toml"),
+            targets: crate::workspace::sorted(targets),
+            has_build_script,
+            links: None,
+            dep_names: Vec::new(),
+            path_deps: Vec::new(),
+            workspace_root: PathBuf::from("/ws"),
+        }
+    }
+
+    /// `stub_targets` then `replace_targets`, as derivation applies them.
+    fn stubbed(pkg: &Package, manifest: &mut Table) {
+        let stubs = stub_targets(pkg, manifest);
+        replace_targets(manifest, &pkg.name, &stubs, pkg.has_build_script, 2);
+    }
+
+    #[test]
+    fn targets_become_one_stub_per_kind_and_unit_attributes() {
+        let pkg = package(
+            vec![
+                target(Kind::Lib, "app", &["cdylib", "rlib"], &[]),
+                target(Kind::Bin, "app", &["bin"], &[]),
+                target(Kind::Bin, "app-cli", &["bin"], &[]),
+                target(Kind::Bin, "gui", &["bin"], &["gui"]),
+                target(Kind::Test, "it", &["bin"], &[]),
+                target(Kind::Test, "more", &["bin"], &[]),
+                target(Kind::Bench, "speed", &["bin"], &[]),
+                target(Kind::Example, "demo", &["bin"], &[]),
+            ],
+            true,
+        );
+        let before = r#"
+            [package]
+            name = "app"
+            build = "build.rs"
+            autobins = true
+            [lib]
+            crate-type = ["cdylib", "rlib"]
+            bench = false
+            [[bin]]
+            name = "app-cli"
+            path = "src/cli.rs"
+            [[bin]]
+            name = "gui"
+            required-features = ["gui"]
+            [[bench]]
+            name = "speed"
+            bench = false
+            [[example]]
+            name = "demo"
+            doc-scrape-examples = true
+            [dependencies]
+            itoa = "1"
+        "#;
+        check_rule(before, |m| stubbed(&pkg, m), expect![[r#"
+            [package]
+            autobenches = false
+            autobins = false
+            autoexamples = false
+            autolib = false
+            autotests = false
+            build = "../../.cargo-prebuild-stub/build.rs"
+            name = "app"
+
+            [[bench]]
+            bench = false
+            harness = false
+            name = "app-prebuild-stub-bench"
+            path = "../../.cargo-prebuild-stub/bench.rs"
+
+            [[bin]]
+            name = "app-prebuild-stub"
+            path = "../../.cargo-prebuild-stub/main.rs"
+
+            [[bin]]
+            name = "app-prebuild-stub-2"
+            path = "../../.cargo-prebuild-stub/main-2.rs"
+            required-features = ["gui"]
+
+            [dependencies]
+            itoa = { version = "1" }
+
+            [[example]]
+            doc-scrape-examples = true
+            name = "app-prebuild-stub-example"
+            path = "../../.cargo-prebuild-stub/example.rs"
+
+            [lib]
+            bench = false
+            crate-type = ["cdylib", "rlib"]
+            path = "../../.cargo-prebuild-stub/lib.rs"
+
+            [[test]]
+            harness = false
+            name = "app-prebuild-stub-test"
+            path = "../../.cargo-prebuild-stub/test.rs"
+        "#]]);
+    }
+
+    #[test]
+    fn a_proc_macro_without_build_script() {
+        let pkg = package(
+            vec![target(Kind::Lib, "derive_app", &["proc-macro"], &[])],
+            false,
+        );
+        check_rule(
+            "[package]\nname = 'app'\n[lib]\nproc-macro = true\nname = 'derive_app'\n",
+            |m| stubbed(&pkg, m),
+            expect![[r#"
+                [package]
+                autobenches = false
+                autobins = false
+                autoexamples = false
+                autolib = false
+                autotests = false
+                build = false
+                name = "app"
+
+                [lib]
+                path = "../../.cargo-prebuild-stub/lib.rs"
+                proc-macro = true
+            "#]],
+        );
+    }
+
+    #[test]
+    fn target_flags_reads_explicit_flags_only() {
+        let manifest = crate::toml::parse(
+            "[lib]\nbench = false\n[[bench]]\nname = 'b'\nbench = true\n[[bin]]\nname = 'x'\n",
+            Path::new("Cargo.toml"),
+        )
+        .unwrap();
+        let flags = target_flags(&manifest, "bench");
+        assert_eq!(
+            flags.into_iter().collect::<Vec<_>>(),
+            [
+                ((Kind::Lib, None), false),
+                ((Kind::Bench, Some("b".to_string())), true)
+            ]
+        );
+    }
+}
