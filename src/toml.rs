@@ -1,6 +1,7 @@
 //! A canonical TOML form: documents become a sorted tree and are written back one way only,
 //! so comments, key order, quoting, inline-vs-standard tables and `"x"` vs
-//! `{ version = "x" }` dependency spellings can never change a skeleton byte.
+//! `{ version = "x" }` dependency spellings can never change a skeleton byte. Also the one
+//! walk over a manifest's dependency tables, for loading and for the rules alike.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -1,8 +1,11 @@
 //! The skeleton: a sorted map of relative paths to file contents, plus a small index, that
-//! holds exactly what affects dependency compilation. Deriving it lives in `derive`, the
-//! manifest rules in `manifest`, the lockfile in `lockfile`, stub sources in `stubs`, cargo
-//! config and toolchain files in `config`; this module owns the value and its on-disk form.
-
+//! holds exactly what affects dependency compilation. This module owns the value, its index
+//! and its digest. Deriving it is `derive`, a pipeline of steps over `workspace::Inputs` whose
+//! rules live by what they touch: `manifest` (a package's manifest), `targets` (its targets;
+//! stub sources are `stubs`), `root` (workspace root manifests), `prune` (per-image
+//! skeletons), `lockfile`, `config` (cargo config); `urls` refuses credentials. On disk,
+//! `store` stages a skeleton and switches it in, `read` reads one back, `archive` is the
+//! tree's tar form. `lock_check` checks a lockfile as cargo would when it loads it.
 mod archive;
 mod config;
 mod derive;

@@ -135,6 +135,7 @@ mod tests {
 
             [dependencies]
             smallvec = { workspace = true }
-        "#]].assert_eq(&String::from_utf8_lossy(root));
+        "#]]
+        .assert_eq(&String::from_utf8_lossy(root));
     }
 }

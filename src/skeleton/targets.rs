@@ -248,7 +248,10 @@ mod tests {
             [dependencies]
             itoa = "1"
         "#;
-        check_rule(before, |m| stubbed(&pkg, m), expect![[r#"
+        check_rule(
+            before,
+            |m| stubbed(&pkg, m),
+            expect![[r#"
             [package]
             autobenches = false
             autobins = false
@@ -290,7 +293,8 @@ mod tests {
             harness = false
             name = "app-prebuild-stub-test"
             path = "../../.cargo-prebuild-stub/test.rs"
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
