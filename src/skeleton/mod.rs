@@ -6,6 +6,7 @@
 //! skeletons), `lockfile`, `config` (cargo config); `urls` refuses credentials. On disk,
 //! `store` stages a skeleton and switches it in, `read` reads one back, `archive` is the
 //! tree's tar form. `lock_check` checks a lockfile as cargo would when it loads it.
+
 mod archive;
 mod config;
 mod derive;
