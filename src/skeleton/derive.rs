@@ -356,3 +356,6 @@ fn tree_root(inputs: &Inputs) -> PathBuf {
     }
     common
 }
+
+#[cfg(test)]
+mod tests;

@@ -247,3 +247,28 @@ fn read_tree(dir: &Path, what: Verbatim, output: Option<&Path>) -> Result<Vec<Fi
     }
     Ok(files)
 }
+
+#[cfg(test)]
+impl Inputs {
+    /// Inputs held in memory only, for derivation tests: no config, toolchain, patch or
+    /// vendored directory, and nothing read from disk.
+    pub fn in_memory(
+        workspace: Workspace,
+        root_manifest: Table,
+        manifests: BTreeMap<PathBuf, Table>,
+        lockfile: Option<String>,
+    ) -> Inputs {
+        Inputs {
+            workspace,
+            root_manifest,
+            manifests,
+            lockfile,
+            configs: Vec::new(),
+            toolchain: None,
+            patched: BTreeSet::new(),
+            vendored: Vec::new(),
+            trees: BTreeMap::new(),
+            real_paths: BTreeMap::new(),
+        }
+    }
+}
