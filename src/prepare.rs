@@ -63,7 +63,19 @@ fn derive_and_stage(
     options: &PrepareOptions,
     output: Option<&Path>,
 ) -> Result<(Derived, Option<Staged>)> {
-    let ws = Workspace::load(options.manifest_path.as_deref())?;
+    let ws = Workspace::load(options.manifest_path.as_deref()).map_err(|err| {
+        match options.output.as_deref() {
+            // An earlier skeleton inside the workspace can be matched by a `members` glob.
+            Some(dir) if placement::read_as_member(dir, options.manifest_path.as_deref()) => err
+                .context(format!(
+                    "the skeleton directory `{}` is inside the workspace and cargo read it as a \
+                     member: write the skeleton outside the workspace or add it to \
+                     `workspace.exclude`",
+                    dir.display()
+                )),
+            _ => err,
+        }
+    })?;
     // Before anything is written or staged in the workspace: a destination cargo would take
     // for a member, a lockfile cargo would reject.
     if let Some(dir) = output {
@@ -88,24 +100,7 @@ pub fn prepare(args: &PrepareArgs, shell: &Shell) -> Result<()> {
     crate::cargo::set_global_args(lock_args(&args.lock));
     let (options, output) = options(args)?;
     let write_to = output.as_deref().filter(|_| !args.dry_run);
-    let (derived, staged) = derive_and_stage(&options, write_to).map_err(|err| {
-        match &output {
-            // An earlier skeleton inside the workspace can be matched by a `members` glob.
-            Some(dir)
-                if dir.join(skeleton::INDEX_FILE).is_file()
-                    && format!("{err:#}").contains("cargo metadata")
-                    && format!("{err:#}").contains(&dir.display().to_string()) =>
-            {
-                err.context(format!(
-                    "the skeleton directory `{}` is inside the workspace and cargo read it as a \
-                     member: write the skeleton outside the workspace or add it to \
-                     `workspace.exclude`",
-                    dir.display()
-                ))
-            }
-            _ => err,
-        }
-    })?;
+    let (derived, staged) = derive_and_stage(&options, write_to)?;
     shell.status(
         "Preparing",
         format!("skeleton of `{}`", derived.workspace_root.display()),

@@ -1,6 +1,7 @@
 //! Where a skeleton directory may not go: where a `workspace.members` glob matches it (or a
 //! directory on its way). Cargo would take that directory for a member without a manifest,
-//! and every `cargo build` in the workspace would fail until it is removed.
+//! and every `cargo build` in the workspace would fail until it is removed. Also tells when
+//! an earlier skeleton there is why `cargo metadata` failed.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -64,6 +65,29 @@ pub fn check(dir: &Path, root: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Whether `dir` holds an earlier skeleton that a `members` glob of the workspace around
+/// `manifest_path` (or the current directory) matches: cargo reads it as a member without a
+/// manifest, so `cargo metadata` fails there. The workspace is the nearest directory at or
+/// above the start whose `Cargo.toml` has a `[workspace]` table, as cargo finds it.
+pub fn read_as_member(dir: &Path, manifest_path: Option<&Path>) -> bool {
+    if !dir.join(crate::skeleton::INDEX_FILE).is_file() {
+        return false;
+    }
+    let start = match manifest_path.and_then(Path::parent) {
+        Some(parent) => resolve(parent),
+        None => std::env::current_dir().ok().and_then(|d| resolve(&d)),
+    };
+    let root = start.as_deref().and_then(|start| {
+        start.ancestors().find(|d| {
+            std::fs::read_to_string(d.join("Cargo.toml"))
+                .ok()
+                .and_then(|text| text.parse::<toml_edit::DocumentMut>().ok())
+                .is_some_and(|doc| doc.get("workspace").is_some_and(|w| w.is_table_like()))
+        })
+    });
+    root.is_some_and(|root| check(dir, root).is_err())
 }
 
 /// `dir` with its existing part resolved through symlinks, as the workspace root is.

@@ -477,6 +477,38 @@ fn refuses_a_directory_inside_a_member_glob() {
         .assert_ok("cargo metadata with an excluded skeleton");
 }
 
+/// An earlier skeleton that a `members` glob matches (the glob came later): cargo takes it for
+/// a member without a manifest and fails, and prepare says why and what to do; a plain
+/// directory there gets cargo's own error alone.
+#[test]
+fn explains_an_earlier_skeleton_that_cargo_reads_as_a_member() {
+    const HINT: &str = "is inside the workspace and cargo read it as a member";
+    let p = globbed();
+    let outside = p.sandbox().join("skel");
+    p.prepare(&outside);
+    fs::rename(&outside, p.path("crates/skel")).unwrap();
+    for args in [&[][..], &["--dry-run"][..]] {
+        let skel = p.path("crates/skel");
+        let mut all: Vec<&std::ffi::OsStr> =
+            vec!["prepare".as_ref(), "--skeleton".as_ref(), skel.as_os_str()];
+        all.extend(args.iter().map(|a: &&str| std::ffi::OsStr::new(*a)));
+        let out = prebuild(p.root(), all);
+        out.assert_code(101, "prepare with a skeleton cargo reads as a member");
+        assert!(
+            out.stderr_str().contains(HINT),
+            "no hint\n{}",
+            out.describe()
+        );
+    }
+    fs::remove_file(p.path("crates/skel").join("cargo-prebuild.json")).unwrap();
+    let out = prepare(&p, &p.path("crates/other"));
+    out.assert_code(
+        101,
+        "prepare with a plain directory cargo reads as a member",
+    );
+    assert!(!out.stderr_str().contains(HINT), "{}", out.describe());
+}
+
 /// A lockfile cargo would reject fails prepare, naming the file and the line; nothing written.
 #[test]
 fn refuses_a_lockfile_cargo_would_reject() {
