@@ -8,12 +8,13 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::cargo::CargoCommand;
-use crate::record::{Mismatch, Record, WorkspaceInfo, GRAPH_KINDS};
+use crate::cargo::WorkspaceInfo;
+use crate::context::{BuildContext, Output, Subcommand, Targets};
+use crate::record::{Mismatch, Record, GRAPH_KINDS};
 use crate::shell::Shell;
 use crate::skeleton::stubs::STUB_DIR;
 use crate::units::{self, package_desc};
-use crate::verify::{BuildOptions, Findings};
+use crate::verify::Findings;
 
 /// Sharpens the mismatches with cargo's unit graph, when cook recorded one and cargo gives the
 /// build's: the selection, feature, profile and target differences then say exactly which
@@ -22,17 +23,12 @@ use crate::verify::{BuildOptions, Findings};
 /// (cargo may find the ones it plans among them, fresh).
 pub fn predict(
     cook: &Record,
-    options: &BuildOptions,
-    ws: &WorkspaceInfo,
-    base: &CargoCommand,
+    ctx: &BuildContext,
     mismatches: &mut Vec<Mismatch>,
     shell: &Shell,
 ) -> Result<()> {
     let changed = cook.unit_graph.as_ref().and_then(|cooked| {
-        let mut cmd = base.clone();
-        cmd.arg("build")
-            .args(options.flags.listing_args(false))
-            .args(&options.extra);
+        let cmd = ctx.build_command(Subcommand::Build, Targets::AsGiven, Output::Listing);
         match units::unit_graph(&cmd) {
             Ok(graph) => Some(units::predict(cooked, &graph)),
             Err(err) => {
@@ -54,7 +50,7 @@ pub fn predict(
         return Ok(());
     }
     // A package an earlier build compiled units of may be fresh: "will" names only the others.
-    let built_later = built_after_cook(cook, &ws.target_directory)?;
+    let built_later = built_after_cook(cook, &ctx.workspace()?.target_directory)?;
     let sure: Vec<&String> = changed
         .iter()
         .filter(|pkg| !built_later.contains(pkg.split(' ').next().unwrap_or(pkg)))

@@ -1,10 +1,20 @@
-//! Running cargo: a command builder whose `Display` is the exact command line, so errors and
-//! `-v` output name what ran.
+//! The one boundary to cargo: a command builder whose `Display` is the exact command line (so
+//! errors and `-v` output name what ran), the named calls that are not builds (`calls`), and
+//! the parsing of what cargo prints: JSON messages (here) and the fingerprint log (`log`).
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
+
+mod calls;
+pub mod log;
+pub mod units;
+
+pub use calls::{
+    build_flags, cached_rustc_version, clean_packages, metadata_no_deps, rustc_version,
+    WorkspaceInfo,
+};
 
 use anyhow::{Context, Result};
 
@@ -165,15 +175,4 @@ impl Message {
     pub fn parse(line: &str) -> Option<Message> {
         serde_json::from_str(line).ok()
     }
-}
-
-/// The flags the installed cargo lists in `cargo build --help`, run in `dir` (so a toolchain
-/// file there picks the cargo).
-pub fn build_flags(dir: &Path) -> Result<Vec<crate::cli::CargoFlag>> {
-    let mut cmd = CargoCommand::new(dir);
-    cmd.args(["build", "--help"]);
-    let output = cmd.output()?;
-    Ok(crate::cli::parse_cargo_help(&String::from_utf8_lossy(
-        &output.stdout,
-    )))
 }
