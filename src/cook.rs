@@ -9,7 +9,7 @@ mod journal;
 mod layout;
 mod stubs;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::cli::{CookArgs, CookCommand};
 use crate::context::{BuildContext, Output, Subcommand, Targets};
@@ -17,6 +17,7 @@ use crate::flags::Flags;
 use crate::record::Record;
 use crate::shell::Shell;
 use crate::skeleton::{FileKind, Skeleton};
+use crate::units::UnitGraph;
 use layout::{lay_out, plan_layout, remove_laid_out, tree_root};
 
 /// Everything cook decided from its arguments, with absolute paths.
@@ -227,7 +228,7 @@ fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
         Some(seed) => crate::seed::plant(seed, &target_dir, &ctx.rustc()?, shell)?,
         None => false,
     };
-    let code = run_cargo(options, shell)?;
+    let (code, graph) = build_and_graph(options, &target_dir, shell)?;
     if code != 0 {
         return Ok(Ran {
             code,
@@ -255,7 +256,10 @@ fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
     };
     let rustc = ctx.rustc_cached(&target_dir)?;
     let mut record = Record::capture(options.command, ctx, &rustc)?;
-    record.unit_graph = cook_unit_graph(options, shell);
+    record.unit_graph = match graph {
+        Some(graph) => graph,
+        None => cook_unit_graph(options, shell),
+    };
     Ok(Ran {
         code,
         target_dir: local_target_dir,
@@ -264,9 +268,56 @@ fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
     })
 }
 
+/// Runs cook's build and, once it compiles units (its resolution and downloads are done, so
+/// the package cache lock is free and the build never waits on us), asks cargo for the unit
+/// graph beside it: one cargo start-up off cook's own time. Returns cargo's exit code and the
+/// graph, if the build compiled long enough for it to start (`None`: ask after the build).
+fn build_and_graph(
+    options: &CookOptions,
+    target_dir: &Path,
+    shell: &Shell,
+) -> Result<(i32, Option<Option<UnitGraph>>)> {
+    let cmd = options
+        .ctx
+        .build_command(options.command, Targets::Skeleton, Output::User);
+    shell.verbose("Running", format!("`{cmd}`"));
+    let before = unit_count(target_dir);
+    let mut child = cmd
+        .std_command()
+        .spawn()
+        .with_context(|| format!("failed to run `{cmd}`"))?;
+    let finished = AtomicBool::new(false);
+    let (status, graph) = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            while !finished.load(Ordering::SeqCst) {
+                if unit_count(target_dir) > before {
+                    return Some(cook_unit_graph(options, shell));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            None
+        });
+        let status = child.wait();
+        finished.store(true, Ordering::SeqCst);
+        (status, watcher.join().unwrap_or(None))
+    });
+    let status = status.with_context(|| format!("failed to wait for `{cmd}`"))?;
+    Ok((status.code().unwrap_or(101), graph))
+}
+
+/// Unit directories in the target dir's `.fingerprint` directories (any profile and target):
+/// a new one means cargo is compiling.
+fn unit_count(target_dir: &Path) -> usize {
+    let dirs = crate::clean::profile_dirs(target_dir).unwrap_or_default();
+    dirs.iter()
+        .filter_map(|d| std::fs::read_dir(d.join(".fingerprint")).ok())
+        .map(Iterator::count)
+        .sum()
+}
+
 /// Cook's external unit graph, for `build` to predict which packages it compiles anew;
 /// `None` (and `build` says "may") when cargo refuses `--unit-graph`.
-fn cook_unit_graph(options: &CookOptions, shell: &Shell) -> Option<crate::units::UnitGraph> {
+fn cook_unit_graph(options: &CookOptions, shell: &Shell) -> Option<UnitGraph> {
     let cmd = options
         .ctx
         .build_command(options.command, Targets::Skeleton, Output::Listing);
