@@ -225,6 +225,17 @@ impl BuildContext {
         }
     }
 
+    /// Where cargo keeps units (`.fingerprint`, `deps`, `build`): the configured build dir,
+    /// asked of cargo, else the target dir (worked out without cargo when it can be).
+    pub fn build_dir(&self) -> Result<PathBuf> {
+        if self.build_dir_source()?.is_some() {
+            if let Some(dir) = self.workspace()?.build_directory {
+                return Ok(dir);
+            }
+        }
+        self.target_dir()
+    }
+
     /// What `cargo metadata --no-deps` says of the workspace (one call per run); its target
     /// directory is `--target-dir` when one is given.
     pub fn workspace(&self) -> Result<WorkspaceInfo> {

@@ -160,8 +160,8 @@ pub fn cook(mut options: CookOptions, shell: &Shell) -> Result<i32> {
             format!("{} artifacts the dependency graph no longer uses", pruned?),
         );
     }
-    if let Some((record, target_dir)) = ran.record {
-        write_record(record, &target_dir, shell)?;
+    if let Some(recorded) = ran.record {
+        write_record(recorded, shell)?;
     }
     let code = ran.code;
     if let Err(err) = cleaned {
@@ -228,7 +228,8 @@ fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
         Some(seed) => crate::seed::plant(seed, &target_dir, &ctx.rustc()?, shell)?,
         None => false,
     };
-    let (code, graph) = build_and_graph(options, &target_dir, shell)?;
+    let units_dir = ctx.build_dir()?;
+    let (code, graph) = build_and_graph(options, &units_dir, shell)?;
     if code != 0 {
         return Ok(Ran {
             code,
@@ -264,7 +265,11 @@ fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
         code,
         target_dir: local_target_dir,
         used,
-        record: Some((record, target_dir)),
+        record: Some(Recorded {
+            record,
+            target_dir,
+            units_dir,
+        }),
     })
 }
 
@@ -274,14 +279,14 @@ fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
 /// graph, if the build compiled long enough for it to start (`None`: ask after the build).
 fn build_and_graph(
     options: &CookOptions,
-    target_dir: &Path,
+    units_dir: &Path,
     shell: &Shell,
 ) -> Result<(i32, Option<Option<UnitGraph>>)> {
     let cmd = options
         .ctx
         .build_command(options.command, Targets::Skeleton, Output::User);
     shell.verbose("Running", format!("`{cmd}`"));
-    let before = unit_count(target_dir);
+    let before = unit_count(units_dir);
     let mut child = cmd
         .std_command()
         .spawn()
@@ -290,7 +295,7 @@ fn build_and_graph(
     let (status, graph) = std::thread::scope(|scope| {
         let watcher = scope.spawn(|| {
             while !finished.load(Ordering::SeqCst) {
-                if unit_count(target_dir) > before {
+                if unit_count(units_dir) > before {
                     return Some(cook_unit_graph(options, shell));
                 }
                 std::thread::sleep(std::time::Duration::from_millis(20));
@@ -305,10 +310,10 @@ fn build_and_graph(
     Ok((status.code().unwrap_or(101), graph))
 }
 
-/// Unit directories in the target dir's `.fingerprint` directories (any profile and target):
-/// a new one means cargo is compiling.
-fn unit_count(target_dir: &Path) -> usize {
-    let dirs = crate::clean::profile_dirs(target_dir).unwrap_or_default();
+/// Unit directories in the `.fingerprint` directories of any profile and target: a new one
+/// means cargo is compiling.
+fn unit_count(units_dir: &Path) -> usize {
+    let dirs = crate::clean::profile_dirs(units_dir).unwrap_or_default();
     dirs.iter()
         .filter_map(|d| std::fs::read_dir(d.join(".fingerprint")).ok())
         .map(Iterator::count)
@@ -338,16 +343,29 @@ struct Ran {
     target_dir: Option<PathBuf>,
     /// With a seed: the units the graph uses, to prune the rest once the stubs are gone.
     used: Option<std::collections::BTreeSet<(PathBuf, String)>>,
-    /// After a successful build: the record to write once the stubs are gone, and the
-    /// target dir it goes to.
-    record: Option<(Record, PathBuf)>,
+    /// After a successful build: the record to write once the stubs are gone.
+    record: Option<Recorded>,
 }
 
-/// Records how cook ran in the target directory, with the units it left there, for `build`
-/// and `verify` to compare with.
-fn write_record(mut record: Record, target_dir: &Path, shell: &Shell) -> Result<()> {
-    record.units = Some(crate::units::target_units(target_dir)?);
-    record.write(target_dir)?;
+/// A record of how cook ran, to complete with the units cook left and to write.
+struct Recorded {
+    record: Record,
+    /// Where the record goes.
+    target_dir: PathBuf,
+    /// Where cargo keeps units: the build dir, if one is configured.
+    units_dir: PathBuf,
+}
+
+/// Records how cook ran in the target directory, with the units it left, for `build` and
+/// `verify` to compare with.
+fn write_record(recorded: Recorded, shell: &Shell) -> Result<()> {
+    let Recorded {
+        mut record,
+        target_dir,
+        units_dir,
+    } = recorded;
+    record.units = Some(crate::units::target_units(&units_dir)?);
+    record.write(&target_dir)?;
     shell.verbose(
         "Recorded",
         format!(

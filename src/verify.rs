@@ -115,7 +115,7 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
     crate::freshness::finish(session, code)?;
     findings.mismatches = mismatches;
     if let Some(cook) = &compared.cook {
-        crate::gate::judge_target_dir(cook, &ctx.workspace()?, &mut findings)?;
+        crate::gate::judge_target_dir(cook, ctx, &mut findings)?;
     }
     report(&findings, code, options, shell)?;
     let stale = crate::freshness::stale_artifacts(ctx, shell)?;

@@ -14,6 +14,8 @@ use super::CargoCommand;
 #[derive(Debug, Clone, Default)]
 pub struct WorkspaceInfo {
     pub target_directory: PathBuf,
+    /// `build.build-dir`, where cargo keeps units (cargo 1.91 and later report it).
+    pub build_directory: Option<PathBuf>,
     pub workspace_root: PathBuf,
     /// Member package names.
     pub members: Vec<String>,
@@ -35,6 +37,8 @@ pub fn metadata_no_deps(base: &CargoCommand, args: &[OsString]) -> Result<Worksp
     #[derive(Deserialize)]
     struct Meta {
         target_directory: PathBuf,
+        #[serde(default)]
+        build_directory: Option<PathBuf>,
         workspace_root: PathBuf,
         packages: Vec<Pkg>,
         workspace_members: Vec<String>,
@@ -51,6 +55,7 @@ pub fn metadata_no_deps(base: &CargoCommand, args: &[OsString]) -> Result<Worksp
     };
     Ok(WorkspaceInfo {
         target_directory: meta.target_directory.clone(),
+        build_directory: meta.build_directory.clone(),
         workspace_root: meta.workspace_root.clone(),
         members: meta.workspace_members.iter().filter_map(name_of).collect(),
         default_members: meta
