@@ -118,7 +118,7 @@ fn assert_is_stub(key: &str, exe: &Path) {
     let out = run(&mut std::process::Command::new(exe));
     let said = format!("{}{}", out.stdout_str(), out.stderr_str());
     assert!(
-        said.contains(STUB_MARKER),
+        said.contains(STUB_SAYS),
         "stub {key} does not say it is a stub\n{}",
         out.describe()
     );

@@ -12,8 +12,7 @@ use crate::support::*;
 /// A triple other than the host's: the unit graph needs no standard library for it.
 const OTHER_TARGET: &str = "aarch64-unknown-linux-gnu";
 
-/// The flag sets every fixture is judged under (issue 12's list); `-p` sets are added per
-/// fixture.
+/// The flag sets every fixture is judged under; `-p` sets are added per fixture.
 fn flag_sets() -> Vec<Vec<&'static str>> {
     let sets: &[&[&str]] = &[
         &["build"],
@@ -97,7 +96,7 @@ fn judge(project: &Project, per_image: &[&str]) {
 }
 
 /// (`fidelity-replace` needs files its own test generates; the replaced crate is judged by
-/// `fidelity::replace_used_by_a_registry_crate`.)
+/// `dependency_sources::replace_used_by_a_registry_crate`.)
 #[test]
 fn committed_fixtures() {
     for (fixture, per_image) in [

@@ -87,3 +87,17 @@ fn reused_local_units_are_visible_as_fresh() {
     assert!(report.external_compiled().is_empty());
     assert_eq!(report.local_fresh(), vec!["ctl (bin:ctl)".to_string()]);
 }
+
+/// The words the harness looks for in a stub's output are the ones the product's stub binary
+/// prints, and the marker it looks for in artifacts is compiled into every stub.
+#[test]
+fn stub_words_and_marker_are_the_products() {
+    use cargo_prebuild::skeleton::stubs::{BIN, LIB, MARKER};
+    assert!(
+        BIN.contains(STUB_SAYS),
+        "a stub bin no longer says {STUB_SAYS:?}"
+    );
+    for stub in [BIN, LIB] {
+        assert!(stub.contains(&format!("*b\"{MARKER}\"")), "{stub}");
+    }
+}

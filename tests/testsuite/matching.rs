@@ -1,4 +1,4 @@
-//! Issue 6: cook and build must match: record, warn, verify, explain.
+//! Cook and build must match: record, warn, verify, explain.
 //!
 //! Each mismatch test runs prepare -> cook (flags A) in an empty builder -> copies of the cooked
 //! builder with the real tree on top -> three builds with flags B:

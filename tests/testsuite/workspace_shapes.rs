@@ -1,14 +1,8 @@
-//! End to end, one test per fixture shape of issue 2: prepare -> cook in a fresh builder ->
-//! copy the real tree under each mtime policy -> the real build compiles no external package,
-//! every local package, and every binary is the real one.
+//! Every workspace shape, cooked then built for real (`support::e2e`): prepare -> cook in a
+//! fresh builder -> copy the real tree under each mtime policy -> the real build compiles no
+//! external package, every local package, and every binary is the real one.
 
 use crate::support::*;
-
-fn pkg(name: &str, deps: &str) -> String {
-    format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"
-    )
-}
 
 #[test]
 fn single_bin() {
@@ -810,7 +804,7 @@ fn relative_target_dir_and_config() {
 }
 
 /// `.cargo/config.toml` moves every output (`target-dir`, `build-dir`, `build.target`): cleanup
-/// must not assume `target/debug/...` (issue 2, item 8).
+/// must not assume `target/debug/...` (not `target/debug/...`).
 #[test]
 fn config_moves_target_dir_build_dir_and_target() {
     let host = host_triple();
@@ -840,7 +834,7 @@ fn config_moves_target_dir_build_dir_and_target() {
         )
         .build();
     e2e(&p)
-        .output_dirs(&["out"])
+        .outputs(&["out"])
         .local(&["movedlib", "moved"])
         .bin("moved", "moved 11")
         .run();
