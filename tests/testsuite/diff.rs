@@ -39,10 +39,15 @@ fn diff(p: &Project, old: &Path, new: &Path, json: bool) -> Output {
         cmd.args(["--format", "json"]);
     }
     let out = run(&mut cmd);
+    // A skeleton side must have a digest; only a workspace side has none.
     let digest = |dir: &Path| -> Option<String> {
-        let index = fs::read(dir.join("cargo-prebuild.json")).ok()?;
-        let v: serde_json::Value = serde_json::from_slice(&index).ok()?;
-        v["digest"].as_str().map(str::to_string)
+        dir.join("cargo-prebuild.json").is_file().then(|| {
+            let index = skeleton_index(dir);
+            let digest = index["digest"].as_str();
+            digest
+                .unwrap_or_else(|| panic!("no digest in {index:#}"))
+                .to_string()
+        })
     };
     let same = match (digest(old), digest(new)) {
         (Some(a), Some(b)) => a == b,

@@ -46,7 +46,9 @@ fn toolchain_file_pins_nightly_during_cook() {
         "cargo's rustc in the built tree is not nightly: {info}"
     );
     let record = cook_record(&target);
-    let rustc = record["rustc"].as_str().unwrap_or_default();
+    let rustc = record["rustc"]
+        .as_str()
+        .expect("the cook record names rustc");
     assert!(
         rustc.contains("nightly"),
         "the cook record names another toolchain: {rustc}"
@@ -100,11 +102,14 @@ fn toolchain_chosen_by_user_wins() {
         !info.contains("nightly"),
         "cook ignored the user's RUSTUP_TOOLCHAIN=stable: {info}"
     );
-    let rustc = cook_record(&target)["rustc"]
+    let record = cook_record(&target);
+    let rustc = record["rustc"]
         .as_str()
-        .unwrap_or_default()
-        .to_string();
-    assert!(!rustc.contains("nightly"), "cook record: {rustc}");
+        .expect("the cook record names rustc");
+    assert!(
+        rustc.contains("release: ") && !rustc.contains("nightly"),
+        "cook record: {rustc}"
+    );
 }
 
 /// `cargo +nightly prebuild cook` (the proxy reports `RUSTUP_TOOLCHAIN_SOURCE=cli`) wins over
