@@ -90,13 +90,19 @@ fn patch_crates_io_used_by_a_registry_crate() {
         p.read("Cargo.lock").contains("1.0.99"),
         "the patch is unused"
     );
-    let out = e2e(&p)
+    let out = patch_user(&p)
         .policies(&[MtimePolicy::PreserveOlder, MtimePolicy::Earthly])
+        .run();
+    assert_patched(&out, "1.0.99");
+}
+
+/// The run of the patch fixture's `patchuser`, whose output shows the patched cfg-if: the
+/// patched crate is in the skeleton verbatim, so cook compiled its real sources.
+fn patch_user(p: &Project) -> E2e {
+    e2e(p)
         .local(&["patchuser"])
         .real_in_skeleton(&["cfg-if"])
         .bin("patchuser", "patched cfg-if crc=e8b7be43")
-        .run();
-    assert_patched(&out, "1.0.99");
 }
 
 /// The patch fixture with the patched crate moved to `dest` (relative to the planner) and the
@@ -134,12 +140,7 @@ fn patch_project(dest: &str, config: Option<&str>) -> Project {
 #[test]
 fn patch_in_cargo_config() {
     let p = patch_project("patched/cfg-if", Some(".cargo/config.toml"));
-    let out = e2e(&p)
-        .policies(&[MtimePolicy::PreserveOlder])
-        .local(&["patchuser"])
-        .real_in_skeleton(&["cfg-if"])
-        .bin("patchuser", "patched cfg-if crc=e8b7be43")
-        .run();
+    let out = patch_user(&p).policies(&[MtimePolicy::PreserveOlder]).run();
     assert_patched(&out, "1.0.99");
 }
 
@@ -148,12 +149,9 @@ fn patch_in_cargo_config() {
 #[test]
 fn patch_target_outside_the_workspace() {
     let p = patch_project("../patches/cfg-if", None);
-    let out = e2e(&p)
+    let out = patch_user(&p)
         .tree(p.sandbox(), "planner")
         .policies(&[MtimePolicy::PreserveOlder])
-        .local(&["patchuser"])
-        .real_in_skeleton(&["cfg-if"])
-        .bin("patchuser", "patched cfg-if crc=e8b7be43")
         .run();
     assert_patched(&out, "1.0.99");
     assert!(skeleton_files(&out.skeleton).contains("patches/cfg-if/src/lib.rs"));

@@ -1,5 +1,5 @@
 //! Exactness, judged by cargo's own unit graph: for each fixture and each flag set, the
-//! external units (and their edges) of the laid-out skeleton equal the real tree's. A unit
+//! external units (each with its dependencies) of the laid-out skeleton equal the real tree's. A unit
 //! only the real tree has is compiled again after cook; one only the skeleton has is wasted
 //! cook time.
 

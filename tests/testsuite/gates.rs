@@ -220,9 +220,7 @@ fn build_says_may_without_a_unit_graph() {
         .args(["cook", "--workspace", "--skeleton"])
         .arg(&skel);
     run(&mut cook).assert_ok("cook with a cargo refusing --unit-graph");
-    let record: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.join("target/cargo-prebuild-cook.json")).unwrap())
-            .unwrap();
+    let record = cook_record(&dir.join("target"));
     assert!(record["unit-graph"].is_null(), "{record:#}");
     copy_tree(p.root(), &dir, MtimePolicy::PreserveOlder, &["target"]);
     let mut build = prebuild_cmd(&dir);

@@ -10,31 +10,7 @@ use crate::support::*;
 /// (commands.rs covers `cook --locked` on the unbumped tree.)
 #[test]
 fn lockfile_exact_across_a_local_version_bump() {
-    let p = project()
-        .file(
-            "Cargo.toml",
-            "[workspace]\nmembers = [\"app\", \"itoa\"]\nresolver = \"2\"\n",
-        )
-        .file(
-            "itoa/Cargo.toml",
-            "[package]\nname = \"itoa\"\nversion = \"0.5.0\"\nedition = \"2021\"\n",
-        )
-        .file(
-            "itoa/src/lib.rs",
-            "pub fn local() -> &'static str {\n    \"local itoa\"\n}\n",
-        )
-        .file(
-            "app/Cargo.toml",
-            &pkg(
-                "app",
-                "itoa = { path = \"../itoa\", version = \"0.5\" }\nreal-itoa = { package = \"itoa\", version = \"1\" }\n",
-            ),
-        )
-        .file(
-            "app/src/main.rs",
-            "fn main() {\n    println!(\"{} and {}\", itoa::local(), real_itoa::Buffer::new().format(1));\n}\n",
-        )
-        .build();
+    let p = local_itoa_beside_registry_itoa();
     let before = p.sandbox().join("skel-before");
     let digest_before = p.prepare(&before);
 

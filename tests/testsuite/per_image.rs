@@ -2,7 +2,6 @@
 //! what the image builds, `cook --locked` accepted, and a key that ignores unrelated members.
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::process::Command;
 
 use crate::support::*;
@@ -87,8 +86,7 @@ fn per_image_skeleton_prunes_other_members_and_cooks_locked() {
     );
 
     // The digest prepare prints is the skeleton's own.
-    let index: serde_json::Value =
-        serde_json::from_slice(&fs::read(skel.join("cargo-prebuild.json")).unwrap()).unwrap();
+    let index = skeleton_index(&skel);
     assert_eq!(index["digest"], bin_digest.as_str(), "index digest");
 
     let (builder, _) = p.cook_in(&skel, "builder", &["--locked", "-p", "a"]);

@@ -114,28 +114,7 @@ fn rebuild_local_release_for_a_target() {
 /// that is an external package, and cleaning it recompiles it.
 #[test]
 fn rebuild_local_keeps_a_registry_crate_named_like_a_local_one() {
-    let p = project()
-        .file(
-            "Cargo.toml",
-            "[workspace]\nmembers = [\"app\", \"itoa\"]\nresolver = \"2\"\n",
-        )
-        .file("itoa/Cargo.toml", &pkg("itoa", "").replace("0.1.0", "0.5.0"))
-        .file(
-            "itoa/src/lib.rs",
-            "pub fn local() -> &'static str {\n    \"local itoa\"\n}\n",
-        )
-        .file(
-            "app/Cargo.toml",
-            &pkg(
-                "app",
-                "itoa = { path = \"../itoa\" }\nreal-itoa = { package = \"itoa\", version = \"1\" }\n",
-            ),
-        )
-        .file(
-            "app/src/main.rs",
-            "fn main() {\n    println!(\"{} and {}\", itoa::local(), real_itoa::Buffer::new().format(1));\n}\n",
-        )
-        .build();
+    let p = local_itoa_beside_registry_itoa();
     let (_, skel) = p.prepare_as("skel", &[]);
     let (builder, _) = p.cook_in(&skel, "builder", &[]);
     copy_tree(p.root(), &builder, MtimePolicy::PreserveOlder, &["target"]);

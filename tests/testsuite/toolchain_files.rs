@@ -18,6 +18,16 @@ fn toolchain_project(file: &str, body: &str) -> Project {
         .build()
 }
 
+/// The toolchain project cooked and built through the rustup proxy, as a user's shell runs
+/// `cargo`, so the toolchain file (or the user's choice) decides.
+fn pinned(p: &Project) -> E2e {
+    e2e(p)
+        .policies(&[MtimePolicy::PreserveOlder])
+        .through_rustup_proxy()
+        .local(&["pinned"])
+        .bin("pinned", "pinned 5")
+}
+
 /// `rustc -vV` as recorded by cargo itself in a target directory.
 fn rustc_info(target: &Path) -> String {
     fs::read_to_string(target.join(".rustc_info.json"))
@@ -33,12 +43,7 @@ fn toolchain_file_pins_nightly_during_cook() {
         "rust-toolchain.toml",
         "[toolchain]\nchannel = \"nightly\"\n",
     );
-    let out = e2e(&p)
-        .policies(&[MtimePolicy::PreserveOlder])
-        .through_rustup_proxy()
-        .local(&["pinned"])
-        .bin("pinned", "pinned 5")
-        .run();
+    let out = pinned(&p).run();
     let target = out.ws_dir.join("target");
     let info = rustc_info(&target);
     assert!(
@@ -64,13 +69,7 @@ fn toolchain_file_pins_nightly_during_cook() {
 #[test]
 fn legacy_toolchain_file_in_ancestor() {
     let p = toolchain_project("../rust-toolchain", "nightly\n");
-    let out = e2e(&p)
-        .tree(p.sandbox(), "planner")
-        .policies(&[MtimePolicy::PreserveOlder])
-        .through_rustup_proxy()
-        .local(&["pinned"])
-        .bin("pinned", "pinned 5")
-        .run();
+    let out = pinned(&p).tree(p.sandbox(), "planner").run();
     assert!(
         skeleton_files(&out.skeleton).contains("rust-toolchain"),
         "ancestor toolchain file missing: {:#?}",
@@ -89,13 +88,7 @@ fn toolchain_chosen_by_user_wins() {
         "rust-toolchain.toml",
         "[toolchain]\nchannel = \"nightly\"\n",
     );
-    let out = e2e(&p)
-        .policies(&[MtimePolicy::PreserveOlder])
-        .through_rustup_proxy()
-        .env("RUSTUP_TOOLCHAIN", "stable")
-        .local(&["pinned"])
-        .bin("pinned", "pinned 5")
-        .run();
+    let out = pinned(&p).env("RUSTUP_TOOLCHAIN", "stable").run();
     let target = out.ws_dir.join("target");
     let info = rustc_info(&target);
     assert!(
@@ -117,12 +110,7 @@ fn toolchain_chosen_by_user_wins() {
 #[test]
 fn toolchain_chosen_with_plus_wins() {
     let p = toolchain_project("rust-toolchain.toml", "[toolchain]\nchannel = \"stable\"\n");
-    let out = e2e(&p)
-        .policies(&[MtimePolicy::PreserveOlder])
-        .plus_toolchain("nightly")
-        .local(&["pinned"])
-        .bin("pinned", "pinned 5")
-        .run();
+    let out = pinned(&p).plus_toolchain("nightly").run();
     let info = rustc_info(&out.ws_dir.join("target"));
     assert!(info.contains("-nightly"), "cook ignored +nightly: {info}");
 }

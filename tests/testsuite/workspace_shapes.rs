@@ -345,22 +345,14 @@ fn several_bins() {
         .run();
 }
 
-fn dev_targets() -> Project {
-    project().fixture("dev-targets").build()
-}
-
 #[test]
 fn dev_deps_all_targets() {
     let p = dev_targets();
     e2e(&p)
         .flags(&["--all-targets"])
         .local(&["devlib"])
-        .bin("devtool", "devtool sees 10")
-        .tests("lib-test:devlib", &["tests::real_unit_test"])
-        .tests("bin-test:devtool", &["real_bin_test"])
-        .tests("test:integration", &["real_integration_test"])
-        .exe("example:demo", Expect::Stdout("demo 5".into()))
-        .exe("example:other", Expect::Stdout("other example 3".into()))
+        .with(dev_targets_tested)
+        .with(dev_targets_examples)
         .exe("bench:speed", Expect::Stdout("bench ran 55".into()))
         .run();
 }
@@ -373,10 +365,7 @@ fn dev_deps_tests() {
         .policies(&FAST_POLICIES)
         .local(&["devlib"])
         // integration tests get the package's binaries built (CARGO_BIN_EXE_*)
-        .bin("devtool", "devtool sees 10")
-        .tests("lib-test:devlib", &["tests::real_unit_test"])
-        .tests("bin-test:devtool", &["real_bin_test"])
-        .tests("test:integration", &["real_integration_test"])
+        .with(dev_targets_tested)
         .run();
 }
 

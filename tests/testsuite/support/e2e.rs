@@ -189,6 +189,11 @@ impl E2e {
         self
     }
 
+    /// Applies a set of expectations kept in one function (what a fixture's targets print).
+    pub fn with(self, expectations: impl FnOnce(Self) -> Self) -> Self {
+        expectations(self)
+    }
+
     /// Produces no executables to check (check, clippy, doc).
     pub fn no_executables(mut self) -> Self {
         self.check_exes = false;

@@ -392,6 +392,59 @@ impl Project {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Fixtures several modules build on
+
+/// The committed `dev-targets` fixture: `devlib` with a bin, unit, bin and integration tests,
+/// two examples and a bench, each using dev-dependencies.
+pub fn dev_targets() -> Project {
+    project().fixture("dev-targets").build()
+}
+
+/// What the dev-targets fixture's bin and test targets print when built with their tests.
+pub fn dev_targets_tested(run: E2e) -> E2e {
+    run.bin("devtool", "devtool sees 10")
+        .tests("lib-test:devlib", &["tests::real_unit_test"])
+        .tests("bin-test:devtool", &["real_bin_test"])
+        .tests("test:integration", &["real_integration_test"])
+}
+
+/// What the dev-targets fixture's examples print.
+pub fn dev_targets_examples(run: E2e) -> E2e {
+    run.exe("example:demo", Expect::Stdout("demo 5".into()))
+        .exe("example:other", Expect::Stdout("other example 3".into()))
+}
+
+/// A member `itoa 0.5.0` beside the registry's itoa (renamed `real-itoa` in `app`), so
+/// `Cargo.lock` names both in the `"name version"` form; `app` prints `local itoa and 1`.
+pub fn local_itoa_beside_registry_itoa() -> Project {
+    project()
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"app\", \"itoa\"]\nresolver = \"2\"\n",
+        )
+        .file(
+            "itoa/Cargo.toml",
+            "[package]\nname = \"itoa\"\nversion = \"0.5.0\"\nedition = \"2021\"\n",
+        )
+        .file(
+            "itoa/src/lib.rs",
+            "pub fn local() -> &'static str {\n    \"local itoa\"\n}\n",
+        )
+        .file(
+            "app/Cargo.toml",
+            &pkg(
+                "app",
+                "itoa = { path = \"../itoa\", version = \"0.5\" }\nreal-itoa = { package = \"itoa\", version = \"1\" }\n",
+            ),
+        )
+        .file(
+            "app/src/main.rs",
+            "fn main() {\n    println!(\"{} and {}\", itoa::local(), real_itoa::Buffer::new().format(1));\n}\n",
+        )
+        .build()
+}
+
+// ---------------------------------------------------------------------------------------------
 // Trees and mtimes
 
 /// How the real sources are stamped when copied over the cooked builder directory.
