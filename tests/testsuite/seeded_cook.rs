@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::process::Output;
 
@@ -33,6 +33,16 @@ fn seed_fixture() -> Project {
 "#,
         )
         .build()
+}
+
+/// Prepares `<sandbox>/<skel>`, cooks it in `builder-1` and keeps a copy of that target
+/// directory as `<sandbox>/seed` (the previous dependency layer); returns the three.
+fn first_cook_as_seed(p: &Project, skel: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let (_, skel) = p.prepare_as(skel, &[]);
+    let (builder, _) = p.cook_in(&skel, "builder-1", &[]);
+    let seed = p.sandbox().join("seed");
+    cp_a(&builder.join("target"), &seed);
+    (skel, builder, seed)
 }
 
 /// Unit hashes of a crate's entries in `<target>/<profile>/{deps,.fingerprint,build}`
@@ -281,10 +291,7 @@ fn seeded_cook_prunes_the_build_script_units_of_a_bump() {
 #[test]
 fn seeded_cook_prunes_a_removed_dependency() {
     let p = seed_fixture();
-    let (_, skel1) = p.prepare_as("skel-1", &[]);
-    let (builder1, _) = p.cook_in(&skel1, "builder-1", &[]);
-    let seed = p.sandbox().join("seed");
-    cp_a(&builder1.join("target"), &seed);
+    let (_, _, seed) = first_cook_as_seed(&p, "skel-1");
     let either = unit_hashes(&seed, "debug", "either");
     assert!(!either.is_empty());
 
@@ -330,10 +337,7 @@ fn seeded_cook_prunes_under_verbose_and_quiet() {
 #[test]
 fn seeded_cook_of_an_unchanged_graph_prunes_nothing() {
     let p = seed_fixture();
-    let (_, skel) = p.prepare_as("skel", &[]);
-    let (builder1, _) = p.cook_in(&skel, "builder-1", &[]);
-    let seed = p.sandbox().join("seed");
-    cp_a(&builder1.join("target"), &seed);
+    let (skel, _, seed) = first_cook_as_seed(&p, "skel");
     let (_, out) = p.cook_in(&skel, "builder-2", &["--seed", seed.to_str().unwrap()]);
     assert!(
         out.stderr_str().contains("Pruned 0 artifacts"),
@@ -347,10 +351,7 @@ fn seeded_cook_of_an_unchanged_graph_prunes_nothing() {
 #[test]
 fn seeded_cook_prunes_nothing_when_the_listing_fails() {
     let p = seed_fixture();
-    let (_, skel1) = p.prepare_as("skel-1", &[]);
-    let (builder1, _) = p.cook_in(&skel1, "builder-1", &[]);
-    let seed = p.sandbox().join("seed");
-    cp_a(&builder1.join("target"), &seed);
+    let (_, _, seed) = first_cook_as_seed(&p, "skel-1");
     let (_, new) = other_version(&p, "itoa", ["1.0.10", "1.0.9"]);
     p.cargo(&["update", "-p", "itoa", "--precise", &new])
         .assert_ok("cargo update --precise");
@@ -443,10 +444,7 @@ fn seeded_cook_with_a_missing_seed_is_a_cold_cook() {
 #[test]
 fn seeded_cook_with_a_seed_from_another_toolchain_is_a_cold_cook() {
     let p = seed_fixture();
-    let (_, skel) = p.prepare_as("skel", &[]);
-    let (builder1, _) = p.cook_in(&skel, "builder-1", &[]);
-    let seed = p.sandbox().join("seed");
-    cp_a(&builder1.join("target"), &seed);
+    let (skel, builder1, seed) = first_cook_as_seed(&p, "skel");
     let record_path = seed.join("cargo-prebuild-cook.json");
     let mut record: serde_json::Value =
         serde_json::from_slice(&fs::read(&record_path).unwrap()).unwrap();
