@@ -77,6 +77,42 @@ fn verify_after_a_plain_cargo_build_judges_the_target_dir() {
     assert!(out.stderr_str().contains("Verified"), "{}", out.describe());
 }
 
+/// With `build.build-dir` set, cargo keeps its units there, not in the target dir: cook records
+/// them from there, and verify after a plain build that recompiled dependencies names them
+/// (it found nothing and passed when it looked in the target dir only).
+#[test]
+fn verify_judges_the_build_dir_when_one_is_configured() {
+    let p = fixture();
+    let build_dir = p.sandbox().join("build-dir");
+    let config = format!("build.build-dir={:?}", build_dir.to_str().unwrap());
+    let dir = cooked(&p, "build-dir", &["--release", "--config", &config]);
+    assert!(
+        build_dir.join("release/.fingerprint").is_dir(),
+        "cargo keeps its units in the build dir"
+    );
+    let compiled = external_compiled(&dir, &["--release", "--features", "x", "--config", &config]);
+    assert!(compiled.contains("smallvec"), "{compiled:?}");
+    let out = prebuild(
+        &dir,
+        [
+            "verify",
+            "--release",
+            "--features",
+            "x",
+            "--config",
+            &config,
+        ],
+    );
+    out.assert_code(101, "verify after a build that recompiled dependencies");
+    assert!(
+        out.stderr_str()
+            .lines()
+            .any(|l| l.contains("`smallvec v") && l.contains("compiled after cook")),
+        "{}",
+        out.describe()
+    );
+}
+
 /// A stub artifact left in the target dir (not part of this build's selection) is found.
 #[test]
 fn verify_finds_a_stub_artifact_anywhere_in_the_target_dir() {
