@@ -139,8 +139,8 @@ impl fmt::Display for CargoCommand {
     }
 }
 
-/// One line of cargo's `--message-format json` output: the fields cook, seed and verify read
-/// (one type for every reader).
+/// One line of cargo's `--message-format json` output: the fields cook, seed, verify and the
+/// tests read (one type for every reader).
 #[derive(Debug, serde::Deserialize)]
 pub struct Message {
     /// `compiler-artifact`, `build-script-executed`, `build-finished`, ...
@@ -156,6 +156,8 @@ pub struct Message {
     pub executable: Option<PathBuf>,
     #[serde(default)]
     pub target: Option<MessageTarget>,
+    #[serde(default)]
+    pub profile: Option<MessageProfile>,
     /// `build-script-executed`: the script's `OUT_DIR`.
     #[serde(default)]
     pub out_dir: Option<PathBuf>,
@@ -167,7 +169,19 @@ pub struct Message {
 #[derive(Debug, serde::Deserialize)]
 pub struct MessageTarget {
     #[serde(default)]
+    pub name: String,
+    /// `lib`, `bin`, `test`, `custom-build`, ... (cargo lists one).
+    #[serde(default)]
+    pub kind: Vec<String>,
+    #[serde(default)]
     pub src_path: PathBuf,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct MessageProfile {
+    /// Whether the unit is a test harness build (`cargo test`'s lib and bin tests).
+    #[serde(default)]
+    pub test: bool,
 }
 
 impl Message {

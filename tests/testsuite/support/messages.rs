@@ -6,6 +6,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::Output;
 
+use cargo_prebuild::cargo::Message;
 use cargo_prebuild::skeleton::stubs::MARKER;
 use cargo_prebuild::units::is_local;
 
@@ -33,6 +34,15 @@ impl Artifact {
             kind => format!("{kind}:{}", self.target_name),
         }
     }
+}
+
+/// cargo's JSON messages in `text`, read by the product's own message type; every line that
+/// looks like one must be one.
+fn messages(text: &str) -> Vec<Message> {
+    text.lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|line| Message::parse(line).unwrap_or_else(|| panic!("bad JSON message {line}")))
+        .collect()
 }
 
 /// Package name from a package id spec: `registry+...#itoa@1.0.11` -> `itoa`,
@@ -99,21 +109,20 @@ impl BuildReport {
     pub fn parse(stdout: &[u8]) -> Self {
         let text = String::from_utf8_lossy(stdout);
         let mut artifacts = Vec::new();
-        for line in text.lines().filter(|l| l.starts_with('{')) {
-            let msg: serde_json::Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("bad JSON message {line}: {e}"));
-            if msg["reason"] != "compiler-artifact" {
+        for msg in messages(&text) {
+            if msg.reason != "compiler-artifact" {
                 continue;
             }
-            let package_id = msg["package_id"].as_str().unwrap().to_string();
+            let target = msg.target.expect("an artifact message names its target");
+            let package_id = msg.package_id;
             artifacts.push(Artifact {
                 package: package_name(&package_id),
                 local: is_local(&package_id),
-                target_name: msg["target"]["name"].as_str().unwrap().to_string(),
-                kind: msg["target"]["kind"][0].as_str().unwrap().to_string(),
-                test: msg["profile"]["test"].as_bool().unwrap_or(false),
-                fresh: msg["fresh"].as_bool().unwrap(),
-                executable: msg["executable"].as_str().map(PathBuf::from),
+                target_name: target.name,
+                kind: target.kind.first().cloned().unwrap_or_default(),
+                test: msg.profile.is_some_and(|p| p.test),
+                fresh: msg.fresh,
+                executable: msg.executable,
                 package_id,
             });
         }
@@ -167,14 +176,12 @@ impl BuildReport {
 /// `(package_id, filename)` of every artifact file in cargo's JSON messages.
 pub fn artifact_files(output: &Output) -> Vec<(String, PathBuf)> {
     let mut files = Vec::new();
-    for line in output.stdout_str().lines().filter(|l| l.starts_with('{')) {
-        let msg: serde_json::Value = serde_json::from_str(line).unwrap();
-        if msg["reason"] != "compiler-artifact" {
+    for msg in messages(&output.stdout_str()) {
+        if msg.reason != "compiler-artifact" {
             continue;
         }
-        let id = msg["package_id"].as_str().unwrap().to_string();
-        for f in msg["filenames"].as_array().into_iter().flatten() {
-            files.push((id.clone(), PathBuf::from(f.as_str().unwrap())));
+        for f in msg.filenames {
+            files.push((msg.package_id.clone(), f));
         }
     }
     files
