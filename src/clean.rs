@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::flags::Flags;
+use crate::context::BuildContext;
 use crate::skeleton::{Skeleton, StubPackage};
 
 /// Library file extensions cargo gives a `lib` prefix (`libfoo-<hash>.rlib`, `libfoo.so`).
@@ -102,7 +102,7 @@ pub enum Layout {
 
 /// Decides how to clean: `target_dir` is the target directory as worked out without cargo
 /// (`None` when only cargo knows it).
-pub fn layout(target_dir: Option<&Path>, flags: &Flags, workspace_dir: &Path) -> Result<Layout> {
+pub fn layout(ctx: &BuildContext, target_dir: Option<&Path>) -> Result<Layout> {
     let Some(target_dir) = target_dir else {
         return Ok(Layout::Unknown(
             "the target directory is known only to cargo".to_string(),
@@ -110,7 +110,7 @@ pub fn layout(target_dir: Option<&Path>, flags: &Flags, workspace_dir: &Path) ->
     };
     // A build dir moves intermediate artifacts, and its layout may change across cargo
     // versions (`-Zbuild-dir-new-layout`). A config we cannot read is cargo's to judge.
-    match build_dir_source(flags, workspace_dir) {
+    match ctx.build_dir_source() {
         Ok(None) => {}
         Ok(Some(source)) => {
             return Ok(Layout::Unknown(format!(
@@ -121,9 +121,9 @@ pub fn layout(target_dir: Option<&Path>, flags: &Flags, workspace_dir: &Path) ->
     }
     // Only this build's profile, as `cargo clean -p` would: the host's directory and each
     // target triple's. Other profiles of a reused target dir keep their local artifacts.
-    let profile = profile_dir_name(flags);
+    let profile = ctx.flags.asked.profile_dir();
     let mut dirs = profile_dirs(target_dir)?;
-    dirs.retain(|d| d.file_name().is_some_and(|n| n == profile.as_str()));
+    dirs.retain(|d| d.file_name().is_some_and(|n| n == profile));
     if dirs.is_empty() {
         return Ok(Layout::Unknown(format!(
             "no `{profile}` profile directory with `.fingerprint` in `{}`",
@@ -131,72 +131,6 @@ pub fn layout(target_dir: Option<&Path>, flags: &Flags, workspace_dir: &Path) ->
         )));
     }
     Ok(Layout::Known(dirs))
-}
-
-/// The directory cargo names after the profile the flags select.
-pub fn profile_dir_name(flags: &Flags) -> String {
-    let compile = &flags.args.compile;
-    let profile = if compile.release {
-        "release"
-    } else {
-        compile.profile.as_deref().unwrap_or("dev")
-    };
-    match profile {
-        "dev" | "test" => "debug".to_string(),
-        "release" | "bench" => "release".to_string(),
-        custom => custom.to_string(),
-    }
-}
-
-/// Where `build.build-dir` is configured, if it is: the environment, a `--config` argument
-/// or file, or a config file cargo reads in `workspace_dir` (`$CARGO_HOME`'s included).
-fn build_dir_source(flags: &Flags, workspace_dir: &Path) -> Result<Option<String>> {
-    if std::env::var_os("CARGO_BUILD_BUILD_DIR").is_some_and(|v| !v.is_empty()) {
-        return Ok(Some("`CARGO_BUILD_BUILD_DIR`".to_string()));
-    }
-    // The per-package build-dir layout, unstable for now, moves every artifact.
-    if let Some(z) = flags
-        .args
-        .manifest
-        .unstable
-        .iter()
-        .find(|z| z.contains("build-dir"))
-    {
-        return Ok(Some(format!("`-Z {z}`")));
-    }
-    if std::env::var_os("CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT").is_some() {
-        return Ok(Some("`CARGO_UNSTABLE_BUILD_DIR_NEW_LAYOUT`".to_string()));
-    }
-    let mut files = Vec::new();
-    for arg in &flags.args.manifest.config {
-        if arg.contains("build-dir") {
-            return Ok(Some(format!("`--config {arg}`")));
-        }
-        // `--config` also takes the path of a config file.
-        let path = workspace_dir.join(arg);
-        if arg.ends_with(".toml") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.extend(crate::skeleton::cargo_configs(workspace_dir)?);
-    for path in files {
-        if sets_build_dir(&path)? {
-            return Ok(Some(format!("`{}`", path.display())));
-        }
-    }
-    Ok(None)
-}
-
-fn sets_build_dir(path: &Path) -> Result<bool> {
-    let text = crate::fs::read_to_string(path)?;
-    let config: toml_edit::DocumentMut = text
-        .parse()
-        .with_context(|| format!("failed to parse config file `{}`", path.display()))?;
-    let build_dir = config.get("build").and_then(|b| b.get("build-dir"));
-    let new_layout = config
-        .get("unstable")
-        .and_then(|u| u.get("build-dir-new-layout"));
-    Ok(build_dir.is_some() || new_layout.is_some())
 }
 
 /// Directories directly in `target_dir`, or one level deeper (`<triple>/<profile>`), that hold

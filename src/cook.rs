@@ -1,58 +1,58 @@
 //! `cook`: lay a skeleton out where the real sources will go, run cargo on it, then remove
 //! every file laid out and every stub artifact, leaving only reusable dependency artifacts.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 mod journal;
+mod layout;
+mod stubs;
 
-use anyhow::{bail, Result};
+use anyhow::{Context, Result};
 
-use crate::cargo::CargoCommand;
-use crate::clean::{Layout, StubNames};
 use crate::cli::{CookArgs, CookCommand};
+use crate::context::{BuildContext, Output, Subcommand, Targets};
 use crate::flags::Flags;
 use crate::record::Record;
 use crate::shell::Shell;
-use crate::skeleton::{self, FileKind, Skeleton, StubPackage};
+use crate::skeleton::{FileKind, Skeleton};
+use crate::units::UnitGraph;
+use layout::{lay_out, plan_layout, remove_laid_out, tree_root};
 
 /// Everything cook decided from its arguments, with absolute paths.
 #[derive(Debug)]
 pub struct CookOptions {
     pub skeleton_dir: PathBuf,
-    /// The directory the real workspace root will be copied to (the current directory).
-    pub workspace_dir: PathBuf,
-    pub command: CookCommand,
+    pub command: Subcommand,
     pub fetch_only: bool,
     /// Lay the skeleton out and leave it there.
     pub no_build: bool,
-    pub flags: Flags,
     /// Target directory of an earlier cook to start from.
     pub seed: Option<PathBuf>,
-    pub extra: Vec<OsString>,
+    /// The build, run in the directory the real workspace root will be copied to.
+    pub ctx: BuildContext,
 }
 
 impl CookOptions {
     pub fn from_args(args: &CookArgs, shell: &Shell) -> Result<CookOptions> {
+        let command = if args.check {
+            CookCommand::Check
+        } else if args.clippy {
+            CookCommand::Clippy
+        } else if args.zigbuild {
+            CookCommand::Zigbuild
+        } else {
+            args.command
+        };
+        let flags = Flags::from_args(&args.build, shell)?;
         Ok(CookOptions {
             skeleton_dir: crate::fs::absolute(&args.skeleton)?,
-            workspace_dir: cook_dir(args)?,
-            command: if args.check {
-                CookCommand::Check
-            } else if args.clippy {
-                CookCommand::Clippy
-            } else if args.zigbuild {
-                CookCommand::Zigbuild
-            } else {
-                args.command
-            },
+            command: command.into(),
             fetch_only: args.fetch_only,
             no_build: args.no_build,
-            flags: Flags::from_args(&args.build, shell)?,
-            extra: args.extra.clone(),
             seed: args.seed.as_deref().map(crate::fs::absolute).transpose()?,
+            ctx: BuildContext::new(cook_dir(args)?, flags, args.extra.clone()),
         })
     }
 }
@@ -65,17 +65,12 @@ fn cook_dir(args: &CookArgs) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// One file cook wrote, to be removed afterwards.
-#[derive(Debug)]
-struct Laid {
-    files: Vec<PathBuf>,
-    dirs: Vec<PathBuf>,
-}
-
 /// Outcome of cook: the exit code of cargo (0 on success).
-pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
+pub fn cook(mut options: CookOptions, shell: &Shell) -> Result<i32> {
     let skeleton = Skeleton::read(&options.skeleton_dir)?;
-    let tree_root = tree_root(&options.workspace_dir, &skeleton.workspace)?;
+    let tree_root = tree_root(&options.ctx.dir, &skeleton.workspace)?;
+    choose_toolchain(&mut options.ctx, &skeleton, shell);
+    let options = &options;
     shell.status(
         "Cooking",
         format!(
@@ -132,14 +127,14 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
             record: None,
         })
     } else {
-        seed_and_run(options, &skeleton, shell)
+        seed_and_run(options, shell)
     };
     let interrupted = interrupted.load(Ordering::SeqCst);
     let cleaned = if options.fetch_only || interrupted {
         Ok(())
     } else {
         let target_dir = result.as_ref().ok().and_then(|r| r.target_dir.as_deref());
-        clean_stub_artifacts(options, &skeleton, target_dir, shell)
+        stubs::clean_stub_artifacts(&options.ctx, &skeleton, target_dir, shell)
     };
     // After the stubs went, so the count is of dependency artifacts only.
     let pruned = match result.as_ref().ok().and_then(|r| r.used.as_ref()) {
@@ -165,8 +160,8 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
             format!("{} artifacts the dependency graph no longer uses", pruned?),
         );
     }
-    if let Some((record, target_dir)) = ran.record {
-        write_record(record, &target_dir, shell)?;
+    if let Some(recorded) = ran.record {
+        write_record(recorded, shell)?;
     }
     let code = ran.code;
     if let Err(err) = cleaned {
@@ -183,138 +178,31 @@ pub fn cook(options: &CookOptions, shell: &Shell) -> Result<i32> {
     Ok(code)
 }
 
-/// The skeleton tree root: the workspace directory, raised by the depth of the workspace
-/// inside the tree (out-of-root packages and ancestor config files widen the tree).
-fn tree_root(workspace_dir: &Path, workspace: &str) -> Result<PathBuf> {
-    let mut root = workspace_dir.to_path_buf();
-    if workspace != "." {
-        skeleton::check_relative(workspace)?;
-        for _ in Path::new(workspace).components() {
-            if !root.pop() {
-                bail!(
-                    "the skeleton's workspace sits at `{workspace}` in its tree, which does not fit \
-                     under `{}`",
-                    workspace_dir.display()
-                );
-            }
-        }
-    }
-    Ok(root)
-}
-
-/// Decides which files to write. Refuses, before writing anything, if any destination holds
-/// other contents: cook must never destroy a real file (cook after `COPY . .`, or in a
-/// checkout). Files already there with the skeleton's contents are left alone and not removed.
-fn plan_layout(skeleton: &Skeleton, root: &Path) -> Result<(Vec<String>, Vec<String>)> {
-    let mut to_write = Vec::new();
-    let mut present = Vec::new();
-    let mut conflicts = Vec::new();
-    for (path, file) in &skeleton.files {
-        let dest = root.join(path);
-        match crate::fs::read_if_exists(&dest) {
-            Ok(None) if dest.symlink_metadata().is_err() => to_write.push(path.clone()),
-            Ok(Some(existing)) if existing == file.contents => present.push(path.clone()),
-            _ => conflicts.push(dest),
-        }
-    }
-    if !conflicts.is_empty() {
-        let shown: Vec<String> = conflicts
-            .iter()
-            .take(10)
-            .map(|p| format!("  {}", p.display()))
-            .collect();
-        let more = conflicts.len().saturating_sub(10);
-        bail!(
-            "refusing to cook: {} file(s) the skeleton would lay out already exist with other \
-             contents, and cook never overwrites a real file:\n{}{}\nrun cook in the empty \
-             directory where the sources will be copied, before copying them (`COPY . .` after \
-             cook), and nothing was written",
-            conflicts.len(),
-            shown.join("\n"),
-            if more > 0 {
-                format!("\n  ... and {more} more")
-            } else {
-                String::new()
-            }
-        );
-    }
-    Ok((to_write, present))
-}
-
-fn lay_out(skeleton: &Skeleton, root: &Path, paths: &[String]) -> Result<Laid> {
-    let mut laid = Laid {
-        files: Vec::new(),
-        dirs: Vec::new(),
-    };
-    for path in paths {
-        let Some(file) = skeleton.files.get(path) else {
-            continue;
-        };
-        let dest = root.join(path);
-        let result = skeleton::create_dirs(root, &dest, &mut laid.dirs)
-            .and_then(|()| crate::fs::write_new(&dest, &file.contents));
-        if let Err(err) = result {
-            let _ = remove_laid_out(&laid);
-            return Err(err);
-        }
-        laid.files.push(dest);
-    }
-    Ok(laid)
-}
-
-fn remove_laid_out(laid: &Laid) -> Result<()> {
-    let mut first_error = None;
-    for file in &laid.files {
-        if let Err(err) = crate::fs::remove_file(file) {
-            first_error.get_or_insert(err);
-        }
-    }
-    // Deepest first; a directory that gained other files (target/, say) stays.
-    for dir in laid.dirs.iter().rev() {
-        let _ = std::fs::remove_dir(dir);
-    }
-    first_error.map_or(Ok(()), Err)
-}
-
-fn base_command(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> CargoCommand {
-    let cmd = CargoCommand::new(&options.workspace_dir);
+/// The rustup proxy that started us set `RUSTUP_TOOLCHAIN` for the toolchain it picked in a
+/// directory without the toolchain file; unless the user chose one (`+toolchain`, or the
+/// variable), the laid-out file decides, as it will for the real build.
+fn choose_toolchain(ctx: &mut BuildContext, skeleton: &Skeleton, shell: &Shell) {
     let has_toolchain_file = skeleton
         .files
         .values()
         .any(|f| f.kind == FileKind::Toolchain);
-    // The rustup proxy that started us set RUSTUP_TOOLCHAIN for the toolchain it picked in a
-    // directory without the toolchain file; unless the user chose one (`+toolchain`, or the
-    // variable), let the laid-out file decide, as it will for the real build.
     let user_chose = matches!(
         std::env::var("RUSTUP_TOOLCHAIN_SOURCE").as_deref(),
         Ok("cli") | Ok("env")
     );
     if has_toolchain_file && !user_chose {
         shell.verbose("Toolchain", "from the skeleton's toolchain file");
-        cmd.through_toolchain_file()
-    } else {
-        cmd
+        ctx.use_toolchain_file();
     }
 }
 
-/// The cargo subcommand cook runs: `test` builds its units without running them.
-fn cook_subcommand(command: CookCommand) -> Vec<&'static str> {
-    let mut args = vec![command.cargo_subcommand()];
-    if command == CookCommand::Test {
-        args.push("--no-run");
-    }
-    args
-}
-
-fn run_cargo(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<i32> {
-    let mut cmd = base_command(options, skeleton, shell);
-    if options.fetch_only {
-        cmd.arg("fetch").args(options.flags.fetch_args());
+fn run_cargo(options: &CookOptions, shell: &Shell) -> Result<i32> {
+    let ctx = &options.ctx;
+    let cmd = if options.fetch_only {
+        ctx.fetch_command()
     } else {
-        cmd.args(cook_subcommand(options.command));
-        cmd.args(options.flags.build_args(true, true));
-    }
-    cmd.args(&options.extra);
+        ctx.build_command(options.command, Targets::Skeleton, Output::User)
+    };
     shell.verbose("Running", format!("`{cmd}`"));
     let status = cmd.status()?;
     Ok(status.code().unwrap_or(101))
@@ -322,37 +210,26 @@ fn run_cargo(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Resul
 
 /// Plants the seed (if any), runs cargo, prunes what a seed left unused, records how cook ran.
 /// Returns cargo's exit code and the target dir if it was worked out without cargo.
-fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Result<Ran> {
+fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
     if options.fetch_only {
         return Ok(Ran {
-            code: run_cargo(options, skeleton, shell)?,
+            code: run_cargo(options, shell)?,
             target_dir: None,
             used: None,
             record: None,
         });
     }
-    let base = base_command(options, skeleton, shell);
+    let ctx = &options.ctx;
     // Cook's own cargo and rustc calls are overhead on every build: the target dir is worked
     // out from flags, environment and config, and rustc's version read from cargo's cache.
-    let local_target_dir = crate::record::target_dir_of(&options.flags, &options.workspace_dir)?;
-    let target_dir = match &local_target_dir {
-        Some(dir) => dir.clone(),
-        None => {
-            crate::record::WorkspaceInfo::load(&base, &options.flags, &options.workspace_dir)?
-                .target_directory
-        }
-    };
-    let mut rustc = None;
+    let local_target_dir = ctx.local_target_dir()?;
+    let target_dir = ctx.target_dir()?;
     let seeded = match &options.seed {
-        Some(seed) => {
-            let version = crate::record::rustc_version(&base)?;
-            let planted = crate::seed::plant(seed, &target_dir, &version, shell)?;
-            rustc = Some(version);
-            planted
-        }
+        Some(seed) => crate::seed::plant(seed, &target_dir, &ctx.rustc()?, shell)?,
         None => false,
     };
-    let code = run_cargo(options, skeleton, shell)?;
+    let units_dir = ctx.build_dir()?;
+    let (code, graph) = build_and_graph(options, &units_dir, shell)?;
     if code != 0 {
         return Ok(Ran {
             code,
@@ -362,11 +239,8 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
         });
     }
     let used = if seeded {
-        let mut cmd = base.clone();
-        cmd.args(cook_subcommand(options.command));
-        cmd.args(options.flags.listing_args(true))
-            .args(["--quiet", "--message-format", "json"])
-            .args(&options.extra);
+        let mut cmd = ctx.build_command(options.command, Targets::Skeleton, Output::Listing);
+        cmd.args(["--quiet", "--message-format", "json"]);
         shell.verbose("Listing", format!("the units in use: `{cmd}`"));
         match crate::seed::used_units(&cmd) {
             Ok(used) => Some(used),
@@ -381,32 +255,77 @@ fn seed_and_run(options: &CookOptions, skeleton: &Skeleton, shell: &Shell) -> Re
     } else {
         None
     };
-    let rustc = match rustc.or_else(|| crate::record::cached_rustc_version(&target_dir)) {
-        Some(version) => version,
-        None => crate::record::rustc_version(&base)?,
+    let rustc = ctx.rustc_cached(&target_dir)?;
+    let mut record = Record::capture(options.command, ctx, &rustc)?;
+    record.unit_graph = match graph {
+        Some(graph) => graph,
+        None => cook_unit_graph(options, shell),
     };
-    let command = options.command.cargo_subcommand();
-    let mut record = Record::capture(command, &options.flags, &options.workspace_dir, &rustc)?;
-    record.unit_graph = cook_unit_graph(options, &base, shell);
     Ok(Ran {
         code,
         target_dir: local_target_dir,
         used,
-        record: Some((record, target_dir)),
+        record: Some(Recorded {
+            record,
+            target_dir,
+            units_dir,
+        }),
     })
+}
+
+/// Runs cook's build and, once it compiles units (its resolution and downloads are done, so
+/// the package cache lock is free and the build never waits on us), asks cargo for the unit
+/// graph beside it: one cargo start-up off cook's own time. Returns cargo's exit code and the
+/// graph, if the build compiled long enough for it to start (`None`: ask after the build).
+fn build_and_graph(
+    options: &CookOptions,
+    units_dir: &Path,
+    shell: &Shell,
+) -> Result<(i32, Option<Option<UnitGraph>>)> {
+    let cmd = options
+        .ctx
+        .build_command(options.command, Targets::Skeleton, Output::User);
+    shell.verbose("Running", format!("`{cmd}`"));
+    let before = unit_count(units_dir);
+    let mut child = cmd
+        .std_command()
+        .spawn()
+        .with_context(|| format!("failed to run `{cmd}`"))?;
+    let finished = AtomicBool::new(false);
+    let (status, graph) = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            while !finished.load(Ordering::SeqCst) {
+                if unit_count(units_dir) > before {
+                    return Some(cook_unit_graph(options, shell));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            None
+        });
+        let status = child.wait();
+        finished.store(true, Ordering::SeqCst);
+        (status, watcher.join().unwrap_or(None))
+    });
+    let status = status.with_context(|| format!("failed to wait for `{cmd}`"))?;
+    Ok((status.code().unwrap_or(101), graph))
+}
+
+/// Unit directories in the `.fingerprint` directories of any profile and target: a new one
+/// means cargo is compiling.
+fn unit_count(units_dir: &Path) -> usize {
+    let dirs = crate::clean::profile_dirs(units_dir).unwrap_or_default();
+    dirs.iter()
+        .filter_map(|d| std::fs::read_dir(d.join(".fingerprint")).ok())
+        .map(Iterator::count)
+        .sum()
 }
 
 /// Cook's external unit graph, for `build` to predict which packages it compiles anew;
 /// `None` (and `build` says "may") when cargo refuses `--unit-graph`.
-fn cook_unit_graph(
-    options: &CookOptions,
-    base: &CargoCommand,
-    shell: &Shell,
-) -> Option<crate::units::UnitGraph> {
-    let mut cmd = base.clone();
-    cmd.args(cook_subcommand(options.command));
-    cmd.args(options.flags.listing_args(true))
-        .args(&options.extra);
+fn cook_unit_graph(options: &CookOptions, shell: &Shell) -> Option<UnitGraph> {
+    let cmd = options
+        .ctx
+        .build_command(options.command, Targets::Skeleton, Output::Listing);
     match crate::units::unit_graph(&cmd) {
         Ok(graph) => Some(graph),
         Err(err) => {
@@ -424,16 +343,29 @@ struct Ran {
     target_dir: Option<PathBuf>,
     /// With a seed: the units the graph uses, to prune the rest once the stubs are gone.
     used: Option<std::collections::BTreeSet<(PathBuf, String)>>,
-    /// After a successful build: the record to write once the stubs are gone, and the
-    /// target dir it goes to.
-    record: Option<(Record, PathBuf)>,
+    /// After a successful build: the record to write once the stubs are gone.
+    record: Option<Recorded>,
 }
 
-/// Records how cook ran in the target directory, with the units it left there, for `build`
-/// and `verify` to compare with.
-fn write_record(mut record: Record, target_dir: &Path, shell: &Shell) -> Result<()> {
-    record.units = Some(crate::units::target_units(target_dir)?);
-    record.write(target_dir)?;
+/// A record of how cook ran, to complete with the units cook left and to write.
+struct Recorded {
+    record: Record,
+    /// Where the record goes.
+    target_dir: PathBuf,
+    /// Where cargo keeps units: the build dir, if one is configured.
+    units_dir: PathBuf,
+}
+
+/// Records how cook ran in the target directory, with the units it left, for `build` and
+/// `verify` to compare with.
+fn write_record(recorded: Recorded, shell: &Shell) -> Result<()> {
+    let Recorded {
+        mut record,
+        target_dir,
+        units_dir,
+    } = recorded;
+    record.units = Some(crate::units::target_units(&units_dir)?);
+    record.write(&target_dir)?;
     shell.verbose(
         "Recorded",
         format!(
@@ -441,98 +373,5 @@ fn write_record(mut record: Record, target_dir: &Path, shell: &Shell) -> Result<
             target_dir.join(crate::record::RECORD_FILE).display()
         ),
     );
-    Ok(())
-}
-
-/// Names of the non-local packages in the skeleton's lockfile.
-fn external_names(skeleton: &Skeleton) -> Result<std::collections::BTreeSet<String>> {
-    let mut names = std::collections::BTreeSet::new();
-    for (path, file) in skeleton
-        .files
-        .iter()
-        .filter(|(_, f)| f.kind == FileKind::Lockfile)
-    {
-        let text = String::from_utf8_lossy(&file.contents);
-        names.extend(crate::skeleton::lockfile::external_names(
-            &text,
-            Path::new(path),
-        )?);
-    }
-    Ok(names)
-}
-
-/// Removes the stub packages' artifacts: directly, by exact name, when the target dir is laid
-/// out as cargo does by default (a `cargo clean -p` costs tens of milliseconds, much of cook's
-/// own overhead); otherwise through `cargo clean -p`, which knows every layout.
-fn clean_stub_artifacts(
-    options: &CookOptions,
-    skeleton: &Skeleton,
-    target_dir: Option<&Path>,
-    shell: &Shell,
-) -> Result<()> {
-    if skeleton.stub_packages.is_empty() {
-        return Ok(());
-    }
-    // A stub package named like a registry package shares its artifact names, so its stubs
-    // stay (their sources are gone, so cargo can never judge them fresh).
-    let external = external_names(skeleton)?;
-    let packages: Vec<_> = skeleton
-        .stub_packages
-        .iter()
-        .filter(|p| !external.contains(&p.name))
-        .collect();
-    if packages.is_empty() {
-        return Ok(());
-    }
-    match crate::clean::layout(target_dir, &options.flags, &options.workspace_dir)? {
-        Layout::Known(dirs) => {
-            let names = StubNames::new(skeleton, &packages, &external)?;
-            let removed = crate::clean::remove(&dirs, &names)?;
-            if removed.units == 0 {
-                // The build just compiled the stubs, yet no unit of theirs sits where the
-                // default layout keeps units: cargo lays them out some other way.
-                shell.verbose(
-                    "Cleaning",
-                    "with `cargo clean -p`: no stub unit where cargo's default layout keeps them",
-                );
-                return cargo_clean(options, skeleton, &packages, shell);
-            }
-            let dirs: Vec<String> = dirs.iter().map(|d| format!("`{}`", d.display())).collect();
-            shell.verbose(
-                "Removed",
-                format!(
-                    "{} stub artifacts from {} (without `cargo clean`)",
-                    removed.entries,
-                    dirs.join(", ")
-                ),
-            );
-            Ok(())
-        }
-        Layout::Unknown(why) => {
-            shell.verbose("Cleaning", format!("with `cargo clean -p`: {why}"));
-            cargo_clean(options, skeleton, &packages, shell)
-        }
-    }
-}
-
-/// Asks cargo itself to remove the stub packages' artifacts (`cargo clean -p`), following
-/// cargo's own layout (`build.target`, `target-dir`, `build-dir`, per-package build
-/// directories) instead of guessing paths.
-fn cargo_clean(
-    options: &CookOptions,
-    skeleton: &Skeleton,
-    packages: &[&StubPackage],
-    shell: &Shell,
-) -> Result<()> {
-    let mut cmd = base_command(options, skeleton, shell);
-    cmd.arg("clean");
-    for pkg in packages {
-        cmd.arg("--package")
-            .arg(format!("{}@{}", pkg.name, crate::skeleton::MASKED_VERSION));
-    }
-    cmd.args(options.flags.clean_args(&options.workspace_dir)?);
-    cmd.arg("--quiet");
-    shell.verbose("Running", format!("`{cmd}`"));
-    cmd.output()?;
     Ok(())
 }

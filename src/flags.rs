@@ -2,16 +2,65 @@
 //! build itself, `fetch`, `clean`, `metadata`), with cargo's meanings kept.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use anyhow::Result;
 
 use crate::cli::BuildArgs;
+use crate::context::{Output, Targets};
 use crate::shell::Shell;
+
+/// What a build asks for, as plain data: clap's types stop here, at the command layer.
+#[derive(Debug, Clone, Default)]
+pub struct Asked {
+    pub packages: Vec<String>,
+    pub workspace: bool,
+    pub exclude: Vec<String>,
+    /// `--features` values as given (comma- or space-separated lists).
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+    pub release: bool,
+    pub profile: Option<String>,
+    /// `--target` triples as given.
+    pub targets: Vec<String>,
+    /// `--target-dir`, absolute.
+    pub target_dir: Option<PathBuf>,
+    /// `--config` arguments (`KEY=VALUE` or a file path).
+    pub config: Vec<String>,
+    /// `-Z` flags.
+    pub unstable: Vec<String>,
+    /// Whether the target selection takes tests, examples or benches (dev-dependencies).
+    pub dev_targets: bool,
+}
+
+impl Asked {
+    /// The profile's name: `dev`, `release` or a custom one.
+    pub fn profile(&self) -> &str {
+        if self.release {
+            "release"
+        } else {
+            self.profile.as_deref().unwrap_or("dev")
+        }
+    }
+
+    /// The directory cargo names after the profile.
+    pub fn profile_dir(&self) -> &str {
+        match self.profile() {
+            "dev" | "test" => "debug",
+            "release" | "bench" => "release",
+            custom => custom,
+        }
+    }
+}
 
 /// Resolved build flags: absolute paths, colour decided.
 #[derive(Debug, Clone)]
 pub struct Flags {
-    pub args: BuildArgs,
+    pub asked: Asked,
+    /// Target selection as given, and widened to whole kinds (see [`Flags::target_selection`]).
+    targets_given: Vec<OsString>,
+    targets_widened: Vec<OsString>,
     selection: Vec<OsString>,
     features: Vec<OsString>,
     /// Flags that decide where artifacts go: profile, targets, target dir.
@@ -66,9 +115,14 @@ impl Flags {
         for target in &c.target {
             push(&mut locate, &["--target", target]);
         }
-        if let Some(dir) = &c.target_dir {
+        let target_dir = c
+            .target_dir
+            .as_deref()
+            .map(crate::fs::absolute)
+            .transpose()?;
+        if let Some(dir) = &target_dir {
             locate.push("--target-dir".into());
-            locate.push(crate::fs::absolute(dir)?.into_os_string());
+            locate.push(dir.clone().into_os_string());
         }
         let mut scheduling = Vec::new();
         if let Some(jobs) = &c.jobs {
@@ -113,8 +167,32 @@ impl Flags {
         if let Some(color) = color {
             push(&mut output, &["--color", color]);
         }
+        let t = &args.targets;
+        let asked = Asked {
+            packages: args.packages.package.clone(),
+            workspace: args.packages.workspace,
+            exclude: args.packages.exclude.clone(),
+            features: f.features.clone(),
+            all_features: f.all_features,
+            no_default_features: f.no_default_features,
+            release: c.release,
+            profile: c.profile.clone(),
+            targets: c.target.clone(),
+            target_dir,
+            config: m.config.clone(),
+            unstable: m.unstable.clone(),
+            dev_targets: t.all_targets
+                || t.tests
+                || t.examples
+                || t.benches
+                || !t.test.is_empty()
+                || !t.example.is_empty()
+                || !t.bench.is_empty(),
+        };
         Ok(Flags {
-            args: args.clone(),
+            asked,
+            targets_given: target_selection(args, false),
+            targets_widened: target_selection(args, true),
             selection,
             features,
             locate,
@@ -128,66 +206,38 @@ impl Flags {
         })
     }
 
-    /// Target selection as given, or widened to whole kinds for a skeleton, whose stub targets
-    /// carry reserved names (every target of a kind in a package compiles the same
-    /// dependencies).
     fn target_selection(&self, widen: bool) -> Vec<OsString> {
-        let t = &self.args.targets;
-        let mut out = Vec::new();
-        if t.lib {
-            push(&mut out, &["--lib"]);
+        if widen {
+            self.targets_widened.clone()
+        } else {
+            self.targets_given.clone()
         }
-        for (named, all, flag, one) in [
-            (&t.bin, t.bins, "--bins", "--bin"),
-            (&t.example, t.examples, "--examples", "--example"),
-            (&t.test, t.tests, "--tests", "--test"),
-            (&t.bench, t.benches, "--benches", "--bench"),
-        ] {
-            if all || (widen && !named.is_empty()) {
-                push(&mut out, &[flag]);
-            } else {
-                for name in named {
-                    push(&mut out, &[one, name]);
-                }
-            }
-        }
-        if t.all_targets {
-            push(&mut out, &["--all-targets"]);
-        }
-        out
     }
 
-    /// Arguments for `cargo build` (or check, clippy, test, doc), without the subcommand.
-    pub fn build_args(&self, widen_targets: bool, message_format: bool) -> Vec<OsString> {
+    /// Arguments for `cargo build` (or check, clippy, test, doc), without the subcommand: the
+    /// same units whatever `output` asks to print. For [`Output::Listing`] the user's output
+    /// flags go (the caller adds `--quiet`, which cargo rejects beside `-v`), and so do the
+    /// message format and the timings report, which belong to the run they are given to.
+    pub fn build_args(&self, targets: Targets, output: Output) -> Vec<OsString> {
         let mut out = self.selection.clone();
-        out.extend(self.target_selection(widen_targets));
+        out.extend(self.target_selection(targets == Targets::Skeleton));
         out.extend(self.features.iter().cloned());
         out.extend(self.locate.iter().cloned());
         out.extend(self.scheduling.iter().cloned());
-        out.extend(self.timings.iter().cloned());
-        if message_format {
+        if output != Output::Listing {
+            out.extend(self.timings.iter().cloned());
+        }
+        if output == Output::User {
             out.extend(self.message_format.iter().cloned());
         }
         out.extend(self.common.iter().cloned());
         out.extend(self.passthrough.iter().cloned());
-        out.extend(self.output.iter().cloned());
-        out
-    }
-
-    /// Arguments for a build run only to read its JSON messages (the seeded cook's listing,
-    /// the unit graph): the same units as [`Flags::build_args`], without the user's output
-    /// flags (the caller adds `--quiet`; cargo rejects it beside `-v`), message format or
-    /// timings report.
-    pub fn listing_args(&self, widen_targets: bool) -> Vec<OsString> {
-        let mut out = self.selection.clone();
-        out.extend(self.target_selection(widen_targets));
-        out.extend(self.features.iter().cloned());
-        out.extend(self.locate.iter().cloned());
-        out.extend(self.scheduling.iter().cloned());
-        out.extend(self.common.iter().cloned());
-        out.extend(self.passthrough.iter().cloned());
-        if let Some(color) = self.color {
-            push(&mut out, &["--color", color]);
+        if output == Output::Listing {
+            if let Some(color) = self.color {
+                push(&mut out, &["--color", color]);
+            }
+        } else {
+            out.extend(self.output.iter().cloned());
         }
         out
     }
@@ -195,7 +245,7 @@ impl Flags {
     /// Arguments for `cargo fetch`.
     pub fn fetch_args(&self) -> Vec<OsString> {
         let mut out = Vec::new();
-        for target in &self.args.compile.target {
+        for target in &self.asked.targets {
             push(&mut out, &["--target", target]);
         }
         out.extend(self.common.iter().cloned());
@@ -218,29 +268,36 @@ impl Flags {
         out
     }
 
-    /// Arguments for `cargo clean -p` in `dir`: like [`Flags::locate_args`], plus the config's
-    /// `build.target` when no `--target` is given (`cargo clean` does not apply it itself).
-    pub fn clean_args(&self, dir: &std::path::Path) -> Result<Vec<OsString>> {
-        let mut out = self.locate_args(true);
-        if self.args.compile.target.is_empty() {
-            let configs = crate::skeleton::cargo_configs(dir)?;
-            for target in crate::skeleton::build_targets(&configs)? {
-                push(&mut out, &["--target", &target]);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The `--target-dir` given on the command line, if any.
-    pub fn target_dir(&self) -> Option<OsString> {
-        self.locate
-            .iter()
-            .position(|a| a == "--target-dir")
-            .and_then(|i| self.locate.get(i + 1))
-            .cloned()
-    }
-
     pub fn user_message_format(&self) -> bool {
         !self.message_format.is_empty()
     }
+}
+
+/// Target selection as given, or widened to whole kinds for a skeleton, whose stub targets
+/// carry reserved names (every target of a kind in a package compiles the same
+/// dependencies).
+fn target_selection(args: &BuildArgs, widen: bool) -> Vec<OsString> {
+    let t = &args.targets;
+    let mut out = Vec::new();
+    if t.lib {
+        push(&mut out, &["--lib"]);
+    }
+    for (named, all, flag, one) in [
+        (&t.bin, t.bins, "--bins", "--bin"),
+        (&t.example, t.examples, "--examples", "--example"),
+        (&t.test, t.tests, "--tests", "--test"),
+        (&t.bench, t.benches, "--benches", "--bench"),
+    ] {
+        if all || (widen && !named.is_empty()) {
+            push(&mut out, &[flag]);
+        } else {
+            for name in named {
+                push(&mut out, &[one, name]);
+            }
+        }
+    }
+    if t.all_targets {
+        push(&mut out, &["--all-targets"]);
+    }
+    out
 }

@@ -20,8 +20,7 @@ use anyhow::{Context as _, Result};
 use filetime::FileTime;
 use serde::{Deserialize, Serialize};
 
-use crate::cargo::CargoCommand;
-use crate::flags::Flags;
+use crate::context::BuildContext;
 use crate::shell::Shell;
 use units::{mtime, Scope, Unit};
 
@@ -150,28 +149,12 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn resolve(dir: &Path, flags: &Flags, base: &CargoCommand) -> Result<Context> {
-        let ws = crate::workspace::Workspace::load(Some(&dir.join("Cargo.toml")))?;
-        let target_dir = match crate::record::target_dir_of(flags, dir)? {
-            Some(t) => t,
-            None => crate::record::WorkspaceInfo::load(base, flags, dir)?.target_directory,
-        };
+    pub fn resolve(build: &BuildContext) -> Result<Context> {
+        let ws = crate::workspace::Workspace::load(Some(&build.dir.join("Cargo.toml")))?;
+        let target_dir = build.target_dir()?;
         let target_dir = crate::fs::canonicalize(&target_dir).unwrap_or(target_dir);
-        let mut targets = flags.args.compile.target.clone();
-        if targets.is_empty() {
-            if let Some(t) = std::env::var("CARGO_BUILD_TARGET")
-                .ok()
-                .filter(|t| !t.is_empty())
-            {
-                targets.push(t);
-            } else {
-                let configs = crate::skeleton::cargo_configs(dir)?;
-                targets = crate::skeleton::build_targets(&configs)?;
-            }
-        }
-        targets.sort();
-        targets.dedup();
-        let profile = crate::clean::profile_dir_name(flags);
+        let targets = build.targets()?;
+        let profile = build.flags.asked.profile_dir().to_string();
         let mut profile_dirs = vec![target_dir.join(&profile)];
         for t in &targets {
             profile_dirs.push(target_dir.join(t).join(&profile));
@@ -271,13 +254,7 @@ pub struct Session {
 
 /// Before cargo runs: plants the seed (if any) and gives every local file its mtime by
 /// content. `None` when content freshness was not asked for.
-pub fn begin(
-    request: &Request,
-    dir: &Path,
-    flags: &Flags,
-    base: &CargoCommand,
-    shell: &Shell,
-) -> Result<Option<Session>> {
+pub fn begin(request: &Request, build: &BuildContext, shell: &Shell) -> Result<Option<Session>> {
     let seed = match request {
         Request::Off => return Ok(None),
         Request::InPlace => None,
@@ -285,8 +262,8 @@ pub fn begin(
     };
     // `rustc -vV` runs while cargo metadata does.
     let (ctx, rustc) = std::thread::scope(|scope| {
-        let rustc = scope.spawn(|| crate::record::rustc_version(base));
-        let ctx = Context::resolve(dir, flags, base);
+        let rustc = scope.spawn(|| build.rustc());
+        let ctx = Context::resolve(build);
         let rustc = rustc
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("`rustc -vV` panicked")));
@@ -420,19 +397,14 @@ pub fn finish(session: Option<Session>, code: i32) -> Result<()> {
 /// For `verify`: every local artifact the content record vouches for whose inputs no longer
 /// hold the recorded contents (cargo would take it as fresh by mtime, yet it is older than
 /// its sources' content). Each is printed as an error; none without a record.
-pub fn stale_artifacts(
-    dir: &Path,
-    flags: &Flags,
-    base: &CargoCommand,
-    shell: &Shell,
-) -> Result<Vec<String>> {
+pub fn stale_artifacts(build: &BuildContext, shell: &Shell) -> Result<Vec<String>> {
     // Most verifications have no record: answer those without asking cargo.
-    if let Some(target_dir) = crate::record::target_dir_of(flags, dir)? {
+    if let Some(target_dir) = build.local_target_dir()? {
         if !target_dir.join(RECORD_FILE).is_file() {
             return Ok(Vec::new());
         }
     }
-    let ctx = Context::resolve(dir, flags, base)?;
+    let ctx = Context::resolve(build)?;
     let Some(record) = Record::read(&ctx.target_dir)? else {
         return Ok(Vec::new());
     };

@@ -8,12 +8,12 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::cargo::CargoCommand;
-use crate::record::{Mismatch, Record, WorkspaceInfo, GRAPH_KINDS};
+use crate::context::{BuildContext, Output, Subcommand, Targets};
+use crate::record::{Mismatch, Record, GRAPH_KINDS};
 use crate::shell::Shell;
 use crate::skeleton::stubs::STUB_DIR;
 use crate::units::{self, package_desc};
-use crate::verify::{BuildOptions, Findings};
+use crate::verify::Findings;
 
 /// Sharpens the mismatches with cargo's unit graph, when cook recorded one and cargo gives the
 /// build's: the selection, feature, profile and target differences then say exactly which
@@ -22,17 +22,12 @@ use crate::verify::{BuildOptions, Findings};
 /// (cargo may find the ones it plans among them, fresh).
 pub fn predict(
     cook: &Record,
-    options: &BuildOptions,
-    ws: &WorkspaceInfo,
-    base: &CargoCommand,
+    ctx: &BuildContext,
     mismatches: &mut Vec<Mismatch>,
     shell: &Shell,
 ) -> Result<()> {
     let changed = cook.unit_graph.as_ref().and_then(|cooked| {
-        let mut cmd = base.clone();
-        cmd.arg("build")
-            .args(options.flags.listing_args(false))
-            .args(&options.extra);
+        let cmd = ctx.build_command(Subcommand::Build, Targets::AsGiven, Output::Listing);
         match units::unit_graph(&cmd) {
             Ok(graph) => Some(units::predict(cooked, &graph)),
             Err(err) => {
@@ -54,7 +49,7 @@ pub fn predict(
         return Ok(());
     }
     // A package an earlier build compiled units of may be fresh: "will" names only the others.
-    let built_later = built_after_cook(cook, &ws.target_directory)?;
+    let built_later = built_after_cook(cook, &ctx.build_dir()?)?;
     let sure: Vec<&String> = changed
         .iter()
         .filter(|pkg| !built_later.contains(pkg.split(' ').next().unwrap_or(pkg)))
@@ -89,11 +84,11 @@ pub fn predict(
 }
 
 /// Names of the packages with unit directories in the target dir that cook did not leave.
-fn built_after_cook(cook: &Record, target_dir: &Path) -> Result<BTreeSet<String>> {
+fn built_after_cook(cook: &Record, units_dir: &Path) -> Result<BTreeSet<String>> {
     let Some(cooked) = &cook.units else {
         return Ok(BTreeSet::new());
     };
-    Ok(units::target_units(target_dir)?
+    Ok(units::target_units(units_dir)?
         .into_iter()
         .filter(|(key, hashes)| cooked.get(key) != Some(hashes))
         .filter_map(|(key, _)| units::unit_name(&key).map(|(name, _)| name.to_string()))
@@ -107,8 +102,10 @@ pub fn unit_hash(path: &Path) -> Option<String> {
 
 /// Adds to `findings` every external unit in the target dir that cook did not leave there
 /// (compiled after cook, by this build or an earlier one) and every stub artifact there.
-pub fn judge_target_dir(cook: &Record, ws: &WorkspaceInfo, findings: &mut Findings) -> Result<()> {
+pub fn judge_target_dir(cook: &Record, ctx: &BuildContext, findings: &mut Findings) -> Result<()> {
+    let ws = ctx.workspace()?;
     let target_dir = &ws.target_directory;
+    let units_dir = ctx.build_dir()?;
     if let Some(cooked) = &cook.units {
         let lock = ws.workspace_root.join("Cargo.lock");
         let external = match crate::fs::read_if_exists(&lock)? {
@@ -117,7 +114,7 @@ pub fn judge_target_dir(cook: &Record, ws: &WorkspaceInfo, findings: &mut Findin
             }
             None => BTreeSet::new(),
         };
-        for (key, hashes) in units::target_units(target_dir)? {
+        for (key, hashes) in units::target_units(&units_dir)? {
             if cooked.get(&key) == Some(&hashes) {
                 continue;
             }
@@ -144,10 +141,10 @@ pub fn judge_target_dir(cook: &Record, ws: &WorkspaceInfo, findings: &mut Findin
             };
             findings
                 .recompiled
-                .insert(pkg, format!("{why}: `{}`", target_dir.join(&key).display()));
+                .insert(pkg, format!("{why}: `{}`", units_dir.join(&key).display()));
         }
     }
-    for stub in stub_artifacts(target_dir)? {
+    for stub in stub_artifacts(target_dir, &units_dir)? {
         if !findings.stubs.contains(&stub) {
             findings.stubs.push(stub);
         }
@@ -155,12 +152,24 @@ pub fn judge_target_dir(cook: &Record, ws: &WorkspaceInfo, findings: &mut Findin
     Ok(())
 }
 
-/// Artifacts in the target dir whose dep-info names a stub source: `X: .../.cargo-prebuild-stub/...`
-/// lines of the `.d` files cargo writes beside them.
-fn stub_artifacts(target_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+/// Artifacts in the target dir (and the build dir, if one is configured) whose dep-info names a
+/// stub source: `X: .../.cargo-prebuild-stub/...` lines of the `.d` files cargo writes beside
+/// them.
+fn stub_artifacts(target_dir: &Path, units_dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let needle = format!("/{STUB_DIR}/");
     let mut found = Vec::new();
-    for profile in crate::clean::profile_dirs(target_dir)? {
+    // Profile directories are found by their `.fingerprint`, which a build dir moves out of
+    // the target dir: the target dir's uplifted artifacts sit at the same relative paths.
+    let mut profiles = Vec::new();
+    for profile in crate::clean::profile_dirs(units_dir)? {
+        if let Ok(rel) = profile.strip_prefix(units_dir) {
+            profiles.push(target_dir.join(rel));
+        }
+        profiles.push(profile);
+    }
+    profiles.sort();
+    profiles.dedup();
+    for profile in profiles {
         for dir in [
             profile.clone(),
             profile.join("deps"),

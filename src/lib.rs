@@ -8,6 +8,7 @@
 pub mod cargo;
 pub mod clean;
 pub mod cli;
+pub mod context;
 pub mod cook;
 pub mod diff;
 pub mod flags;
@@ -20,7 +21,7 @@ pub mod seed;
 pub mod shell;
 pub mod skeleton;
 pub(crate) mod toml;
-pub mod units;
+pub use cargo::units;
 pub mod verify;
 pub mod workspace;
 
@@ -53,22 +54,10 @@ pub fn run(cli: Cargo, shell: &mut Shell) -> Result<(), Failure> {
                 );
             }
             let options = cook::CookOptions::from_args(&args, shell)?;
-            exit_with(cook::cook(&options, shell)?)?;
+            exit_with(cook::cook(options, shell)?)?;
         }
         Command::Build(args) => {
-            let options = verify::BuildOptions {
-                dir: args.manifest_path.dir()?,
-                flags: flags::Flags::from_args(&args.build, shell)?,
-                extra: args.extra.clone(),
-                verify: args.verify,
-                deny_rebuild: args.deny_rebuild,
-                rebuild_local: args.rebuild_local,
-                content: match (&args.seed, args.content_freshness) {
-                    (Some(seed), _) => freshness::Request::Seed(seed.clone()),
-                    (None, true) => freshness::Request::InPlace,
-                    (None, false) => freshness::Request::Off,
-                },
-            };
+            let options = verify::BuildOptions::for_build(&args, shell)?;
             exit_with(verify::build(&options, shell)?)?;
         }
         Command::Diff(args) => {
@@ -83,15 +72,7 @@ pub fn run(cli: Cargo, shell: &mut Shell) -> Result<(), Failure> {
             }
         }
         Command::Verify(args) => {
-            let options = verify::BuildOptions {
-                dir: args.manifest_path.dir()?,
-                flags: flags::Flags::from_args(&args.build, shell)?,
-                extra: args.extra.clone(),
-                verify: true,
-                deny_rebuild: false,
-                rebuild_local: false,
-                content: freshness::Request::Off,
-            };
+            let options = verify::BuildOptions::for_verify(&args, shell)?;
             exit_with(verify::build(&options, shell)?)?;
         }
     }

@@ -4,7 +4,6 @@
 //! local artifact came from a stub.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -12,7 +11,9 @@ use std::process::Stdio;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-use crate::cargo::{CargoCommand, Message};
+use crate::cargo::Message;
+use crate::cli::{BuildCmdArgs, VerifyArgs};
+use crate::context::{BuildContext, Output, Subcommand, Targets};
 use crate::flags::Flags;
 use crate::record::{self, Mismatch, Record};
 use crate::shell::Shell;
@@ -21,14 +22,42 @@ use crate::units::package_desc;
 
 #[derive(Debug)]
 pub struct BuildOptions {
-    pub dir: PathBuf,
-    pub flags: Flags,
-    pub extra: Vec<OsString>,
+    pub ctx: BuildContext,
     pub verify: bool,
     pub deny_rebuild: bool,
     pub rebuild_local: bool,
     /// Judge local crates by content (`--seed`, `--content-freshness`).
     pub content: crate::freshness::Request,
+}
+
+impl BuildOptions {
+    /// `cargo prebuild build`.
+    pub fn for_build(args: &BuildCmdArgs, shell: &Shell) -> Result<BuildOptions> {
+        let flags = Flags::from_args(&args.build, shell)?;
+        Ok(BuildOptions {
+            ctx: BuildContext::new(args.manifest_path.dir()?, flags, args.extra.clone()),
+            verify: args.verify,
+            deny_rebuild: args.deny_rebuild,
+            rebuild_local: args.rebuild_local,
+            content: match (&args.seed, args.content_freshness) {
+                (Some(seed), _) => crate::freshness::Request::Seed(seed.clone()),
+                (None, true) => crate::freshness::Request::InPlace,
+                (None, false) => crate::freshness::Request::Off,
+            },
+        })
+    }
+
+    /// `cargo prebuild verify`: the build, checked.
+    pub fn for_verify(args: &VerifyArgs, shell: &Shell) -> Result<BuildOptions> {
+        let flags = Flags::from_args(&args.build, shell)?;
+        Ok(BuildOptions {
+            ctx: BuildContext::new(args.manifest_path.dir()?, flags, args.extra.clone()),
+            verify: true,
+            deny_rebuild: false,
+            rebuild_local: false,
+            content: crate::freshness::Request::Off,
+        })
+    }
 }
 
 /// What the build did that a cached dependency layer should have prevented.
@@ -48,14 +77,12 @@ pub struct Findings {
 /// Runs `cargo build` after comparing with the cook record. Returns cargo's exit code, or
 /// fails when `--deny-rebuild` or `--verify` find a problem.
 pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
-    let base = CargoCommand::new(&options.dir);
+    let ctx = &options.ctx;
     // Content freshness (when asked) prepares the sources while the cook record is compared:
     // each waits mostly on a cargo or rustc process.
     let (compared, session) = std::thread::scope(|scope| {
-        let session = scope.spawn(|| {
-            crate::freshness::begin(&options.content, &options.dir, &options.flags, &base, shell)
-        });
-        let compared = compare(options, &base, shell);
+        let session = scope.spawn(|| crate::freshness::begin(&options.content, ctx, shell));
+        let compared = compare(options, shell);
         let session = session
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("content freshness panicked")));
@@ -75,26 +102,23 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
         );
     }
     if options.rebuild_local {
-        clean_local(options, &base, shell)?;
+        clean_local(ctx, shell)?;
     }
     if !options.verify {
-        let mut cmd = base;
-        cmd.arg("build")
-            .args(options.flags.build_args(false, true))
-            .args(&options.extra);
+        let cmd = ctx.build_command(Subcommand::Build, Targets::AsGiven, Output::User);
         shell.verbose("Running", format!("`{cmd}`"));
         let code = cmd.status()?.code().unwrap_or(101);
         crate::freshness::finish(session, code)?;
         return Ok(code);
     }
-    let (code, mut findings) = run_observed(options, &base, shell)?;
+    let (code, mut findings) = run_observed(ctx, shell)?;
     crate::freshness::finish(session, code)?;
     findings.mismatches = mismatches;
     if let Some(cook) = &compared.cook {
-        crate::gate::judge_target_dir(cook, &compared.ws, &mut findings)?;
+        crate::gate::judge_target_dir(cook, ctx, &mut findings)?;
     }
     report(&findings, code, options, shell)?;
-    let stale = crate::freshness::stale_artifacts(&options.dir, &options.flags, &base, shell)?;
+    let stale = crate::freshness::stale_artifacts(ctx, shell)?;
     if code == 0
         && (!findings.recompiled.is_empty() || !findings.stubs.is_empty() || !stale.is_empty())
     {
@@ -112,31 +136,26 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
 /// `cargo clean -p` for every local package, in the profile and targets of this build. A
 /// local package sharing its name with a registry crate cannot be cleaned by name (cargo
 /// would delete the registry crate's artifacts too): its sources are touched instead.
-fn clean_local(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result<()> {
-    let manifest = options.dir.join("Cargo.toml");
+fn clean_local(ctx: &BuildContext, shell: &Shell) -> Result<()> {
+    let manifest = ctx.dir.join("Cargo.toml");
     let ws = crate::workspace::Workspace::load(Some(&manifest))?;
-    let lock = options.dir.join("Cargo.lock");
+    let lock = ctx.dir.join("Cargo.lock");
     let external = match crate::fs::read_if_exists(&lock)? {
         Some(bytes) => {
             crate::skeleton::lockfile::external_names(&String::from_utf8_lossy(&bytes), &lock)?
         }
         None => std::collections::BTreeSet::new(),
     };
-    let mut cmd = base.clone();
-    cmd.arg("clean");
-    let mut cleaned = 0;
+    let mut specs = Vec::new();
     for pkg in ws.packages.values() {
         if external.contains(&pkg.name) {
             touch_sources(&pkg.dir)?;
         } else {
-            cmd.arg("--package")
-                .arg(format!("{}@{}", pkg.name, pkg.version));
-            cleaned += 1;
+            specs.push(format!("{}@{}", pkg.name, pkg.version));
         }
     }
-    if cleaned > 0 {
-        cmd.args(options.flags.clean_args(&options.dir)?)
-            .arg("--quiet");
+    if !specs.is_empty() {
+        let cmd = ctx.clean_command(&specs)?;
         shell.verbose("Running", format!("`{cmd}`"));
         cmd.output()?;
     }
@@ -175,11 +194,11 @@ fn touch_sources(dir: &Path) -> Result<()> {
 struct Compared {
     mismatches: Vec<Mismatch>,
     cook: Option<Record>,
-    ws: record::WorkspaceInfo,
 }
 
-fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result<Compared> {
-    let ws = record::WorkspaceInfo::load(base, &options.flags, &options.dir)?;
+fn compare(options: &BuildOptions, shell: &Shell) -> Result<Compared> {
+    let ctx = &options.ctx;
+    let ws = ctx.workspace()?;
     let target_dir = &ws.target_directory;
     let Some(cook) = Record::read(target_dir)? else {
         let path = target_dir.join(record::RECORD_FILE);
@@ -199,7 +218,6 @@ fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result
         return Ok(Compared {
             mismatches: Vec::new(),
             cook: None,
-            ws,
         });
     };
     if options.verify && cook.units.is_none() {
@@ -209,41 +227,33 @@ fn compare(options: &BuildOptions, base: &CargoCommand, shell: &Shell) -> Result
             target_dir.join(record::RECORD_FILE).display()
         );
     }
-    let rustc = record::rustc_version(base)?;
-    let now = Record::capture("build", &options.flags, &options.dir, &rustc)?;
-    let mut mismatches = Record::mismatches(&cook, &now, &ws);
-    crate::gate::predict(&cook, options, &ws, base, &mut mismatches, shell)?;
+    let now = Record::capture(Subcommand::Build, ctx, &ctx.rustc()?)?;
+    let mut mismatches = record::mismatches(&cook, &now, &ws);
+    crate::gate::predict(&cook, ctx, &mut mismatches, shell)?;
     Ok(Compared {
         mismatches,
         cook: Some(cook),
-        ws,
     })
 }
 
 /// Runs the build with JSON messages and cargo's fingerprint log, both parsed.
-fn run_observed(
-    options: &BuildOptions,
-    base: &CargoCommand,
-    shell: &Shell,
-) -> Result<(i32, Findings)> {
-    let mut cmd = base.clone();
-    cmd.arg("build")
-        .args(options.flags.build_args(false, false));
-    cmd.args(["--message-format", "json-render-diagnostics"])
-        .args(&options.extra);
+fn run_observed(ctx: &BuildContext, shell: &Shell) -> Result<(i32, Findings)> {
+    // The user's message format is forwarded below; cargo is asked for JSON it renders.
+    let mut cmd = ctx.build_command(Subcommand::Build, Targets::AsGiven, Output::Observed);
+    cmd.args(["--message-format", "json-render-diagnostics"]);
     shell.verbose("Running", format!("`{cmd}`"));
     let mut child = cmd
         .std_command()
-        .env("CARGO_LOG", "cargo::core::compiler::fingerprint=info")
+        .env(crate::cargo::log::ENV.0, crate::cargo::log::ENV.1)
         .env("RUST_LIB_BACKTRACE", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("failed to run `{cmd}`"))?;
     let stderr = child.stderr.take().context("no stderr pipe")?;
-    let log = std::thread::spawn(move || filter_log(stderr));
+    let log = std::thread::spawn(move || crate::cargo::log::filter_log(stderr));
     let mut findings = Findings::default();
-    let forward_json = options.flags.user_message_format();
+    let forward_json = ctx.flags.user_message_format();
     if let Some(stdout) = child.stdout.take() {
         let mut out = std::io::stdout().lock();
         for line in BufReader::new(stdout).lines() {
@@ -321,57 +331,6 @@ fn contains_marker(path: &Path) -> Result<bool> {
     Ok(bytes.windows(marker.len()).any(|w| w == marker))
 }
 
-/// Forwards cargo's stderr, keeping the fingerprint log out of sight and returning its
-/// reasons: `(package id as cargo prints it, reason)`.
-fn filter_log(stderr: impl std::io::Read) -> Vec<(String, String)> {
-    let mut reasons = Vec::new();
-    let mut err = std::io::stderr();
-    let mut in_error = false;
-    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-        let trimmed = line.trim_start();
-        let is_log = trimmed
-            .split_whitespace()
-            .next()
-            .is_some_and(|t| t.ends_with('s') && t[..t.len() - 1].parse::<f64>().is_ok())
-            && line.contains("cargo::core::compiler::fingerprint");
-        if is_log {
-            in_error = line.contains(" err: ");
-            if let Some(reason) = log_reason(&line) {
-                reasons.push(reason);
-            }
-            continue;
-        }
-        // The multi-line cause of a `fingerprint error` entry.
-        if in_error && (line.is_empty() || line == "Caused by:" || line.starts_with("    ")) {
-            continue;
-        }
-        in_error = false;
-        let _ = writeln!(err, "{line}");
-    }
-    reasons
-}
-
-fn log_reason(line: &str) -> Option<(String, String)> {
-    let id_start = line.find("package_id=")? + "package_id=".len();
-    let rest = &line[id_start..];
-    let id_end = rest.find(" target=").unwrap_or(rest.len());
-    let id = rest[..id_end].to_string();
-    let message = line
-        .split("cargo::core::compiler::fingerprint: ")
-        .nth(1)?
-        .trim();
-    let reason = if let Some(dirty) = message.strip_prefix("dirty: ") {
-        dirty.to_string()
-    } else if message.starts_with("fingerprint error") {
-        "no earlier build of this unit with these settings (its flags, features, profile, \
-         target or toolchain differ from cook's)"
-            .to_string()
-    } else {
-        return None;
-    };
-    Some((id, reason))
-}
-
 fn report(findings: &Findings, code: i32, options: &BuildOptions, shell: &Shell) -> Result<()> {
     for (pkg, reason) in &findings.recompiled {
         shell.warn(format!("external package `{pkg}` was recompiled: {reason}"));
@@ -388,7 +347,7 @@ fn report(findings: &Findings, code: i32, options: &BuildOptions, shell: &Shell)
             "no external package recompiled, no stub artifact",
         );
     }
-    if options.flags.user_message_format() {
+    if options.ctx.flags.user_message_format() {
         let mut json = serde_json::to_value(findings)?;
         if let Some(obj) = json.as_object_mut() {
             obj.insert("reason".to_string(), "cargo-prebuild-verify".into());

@@ -685,18 +685,23 @@ def section_cook(a, work: Path, bin_: Path, notes: list[str]):
                 build_cpu.append(builds[0][2])
                 # Cook's timeline: its own work in the gaps, cargo calls in between.
                 prev, names = t0, []
-                for st, en, _cpu, args in calls:
+                for st, en, _cpu, args in sorted(calls):
                     sub = args.split(" ", 1)[0]
-                    gap = "own work before the first cargo call (read the skeleton, lay it out)" if not names \
-                        else f"own work between `cargo {names[-1]}` and `cargo {sub}`"
-                    phases.setdefault(gap, []).append(st - prev)
+                    beside = bool(names) and st < prev  # started while the previous call ran
+                    if not beside:
+                        gap = "own work before the first cargo call (read the skeleton, lay it out)" if not names \
+                            else f"own work between `cargo {names[-1]}` and `cargo {sub}`"
+                        phases.setdefault(gap, []).append(st - prev)
                     if "--unit-graph" in args:
                         sub = "build --unit-graph"
                     if sub != "build":
-                        phases.setdefault(f"`cargo {sub}`", []).append(en - st)
-                        phases_cpu.setdefault(f"`cargo {sub}`", []).append(_cpu)
-                    names.append(sub)
-                    prev = en
+                        # A call beside the build costs its CPU, not wall time of its own.
+                        label = f"`cargo {sub}`" + (" (beside the build: no wall time of its own)" if beside else "")
+                        phases.setdefault(label, []).append(0.0 if beside else en - st)
+                        phases_cpu.setdefault(label, []).append(_cpu)
+                    if not beside:
+                        names.append(sub)
+                    prev = max(prev, en)
                 phases.setdefault("own work after the last cargo call (write the record, remove stub artifacts and laid-out files)", []).append(t1 - prev)
                 log(f"  cook phases (ms): " + ", ".join(f"{k[:40]}={v[-1] * 1000:.0f}" for k, v in phases.items()))
                 leftover = sorted(p.name for p in d.iterdir())

@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::fs;
 
 use cargo_prebuild::cli::{self, CargoFlag, Command, FlagValue};
+use cargo_prebuild::context::{Output, Targets};
 use cargo_prebuild::flags::Flags;
 use cargo_prebuild::shell::{Shell, Verbosity};
 
@@ -77,7 +78,7 @@ fn every_flag_of_cargo_build_is_accepted_and_forwarded() {
             let shell = Shell::new(Verbosity::Normal, cli::ColorChoice::Never);
             let line: Vec<String> = Flags::from_args(build, &shell)
                 .unwrap()
-                .build_args(false, true)
+                .build_args(Targets::AsGiven, Output::User)
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();

@@ -7,10 +7,6 @@ use walkdir::WalkDir;
 
 use crate::support::*;
 
-fn dev_targets() -> Project {
-    project().fixture("dev-targets").build()
-}
-
 #[test]
 fn cook_check() {
     let p = dev_targets();
@@ -52,12 +48,8 @@ fn cook_test_no_run() {
         .command("test")
         .policies(&FAST_POLICIES)
         .local(&["devlib"])
-        .bin("devtool", "devtool sees 10")
-        .tests("lib-test:devlib", &["tests::real_unit_test"])
-        .tests("bin-test:devtool", &["real_bin_test"])
-        .tests("test:integration", &["real_integration_test"])
-        .exe("example:demo", Expect::Stdout("demo 5".into()))
-        .exe("example:other", Expect::Stdout("other example 3".into()))
+        .with(dev_targets_tested)
+        .with(dev_targets_examples)
         .run();
 }
 
@@ -104,22 +96,7 @@ fn cook_fetch_only() {
 /// crate shares its name with a registry crate another member depends on.
 #[test]
 fn cook_locked_with_local_crate_named_like_a_registry_crate() {
-    let p = project()
-        .file("Cargo.toml", "[workspace]\nmembers = [\"app\", \"itoa\"]\nresolver = \"2\"\n")
-        .file(
-            "itoa/Cargo.toml",
-            "[package]\nname = \"itoa\"\nversion = \"0.5.0\"\nedition = \"2021\"\npublish = false\n",
-        )
-        .file("itoa/src/lib.rs", "pub fn local() -> &'static str {\n    \"local itoa\"\n}\n")
-        .file(
-            "app/Cargo.toml",
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nitoa = { path = \"../itoa\" }\nreal-itoa = { package = \"itoa\", version = \"1\" }\n",
-        )
-        .file(
-            "app/src/main.rs",
-            "fn main() {\n    println!(\"{} and {}\", itoa::local(), real_itoa::Buffer::new().format(1));\n}\n",
-        )
-        .build();
+    let p = local_itoa_beside_registry_itoa();
     p.cargo(&["build", "--locked", "--offline"])
         .assert_ok("the real tree builds --locked");
     rm_rf(&p.path("target"));

@@ -2,7 +2,6 @@
 //! planted over the cook layer) and `build --content-freshness` (a cache mount in place).
 //! After an edit, exactly the edited crate and its dependents compile, whatever the mtimes.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -68,10 +67,6 @@ fn workspace() -> Project {
 }
 
 const ALL: [&str; 4] = ["app", "bottom", "mid", "side"];
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|s| s.to_string()).collect()
-}
 
 /// How the sources of an image build are stamped.
 #[derive(Clone, Copy, Debug)]

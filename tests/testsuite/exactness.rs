@@ -1,19 +1,20 @@
 //! Exactness, judged by cargo's own unit graph: for each fixture and each flag set, the
-//! external units (and their edges) of the laid-out skeleton equal the real tree's. A unit
+//! external units (each with its dependencies) of the laid-out skeleton equal the real tree's. A unit
 //! only the real tree has is compiled again after cook; one only the skeleton has is wasted
 //! cook time.
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::support::unit_graph::{assert_same, unit_graph};
+use cargo_prebuild::units::UnitGraph;
+
+use crate::support::unit_graph::{assert_same, at_real_path, unit_graph};
 use crate::support::*;
 
 /// A triple other than the host's: the unit graph needs no standard library for it.
 const OTHER_TARGET: &str = "aarch64-unknown-linux-gnu";
 
-/// The flag sets every fixture is judged under (issue 12's list); `-p` sets are added per
-/// fixture.
+/// The flag sets every fixture is judged under; `-p` sets are added per fixture.
 fn flag_sets() -> Vec<Vec<&'static str>> {
     let sets: &[&[&str]] = &[
         &["build"],
@@ -58,46 +59,52 @@ fn lay_out(project: &Project, name: &str, prepare_args: &[&str]) -> PathBuf {
         ],
     )
     .assert_ok("cook --no-build");
+    // The oracle swaps the layout with the real workspace: both must be the tree's root.
+    assert_eq!(skeleton_index(&skel)["workspace"], ".");
     // Before anything else runs cargo there: the skeleton's lockfile must be accepted as it
     // is (`cook --locked`), not repaired by an earlier command.
-    let index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(skel.join("cargo-prebuild.json")).unwrap()).unwrap();
-    let layout = builder.join(index["workspace"].as_str().unwrap());
-    cargo(&layout, ["metadata", "--locked", "--format-version", "1"])
+    cargo(&builder, ["metadata", "--locked", "--format-version", "1"])
         .assert_ok("cargo metadata --locked in the laid-out skeleton");
-    layout
+    builder
+}
+
+/// The graphs of `sets` in the real workspace, then in `layout` moved to its path.
+fn graphs(project: &Project, layout: &Path, sets: &[Vec<&str>]) -> Vec<(UnitGraph, UnitGraph)> {
+    let real: Vec<UnitGraph> = sets
+        .iter()
+        .map(|set| unit_graph(project.root(), set))
+        .collect();
+    let skeleton: Vec<UnitGraph> = at_real_path(project.root(), layout, |dir| {
+        sets.iter().map(|set| unit_graph(dir, set)).collect()
+    });
+    real.into_iter().zip(skeleton).collect()
 }
 
 /// Judges the full skeleton under every flag set, and `--release -p <pkg>` on the full and the
 /// per-image skeleton for each package in `per_image`.
 fn judge(project: &Project, per_image: &[&str]) {
     let layout = lay_out(project, "full", &[]);
-    for set in flag_sets() {
-        let real = unit_graph(project.root(), &set);
-        let skeleton = unit_graph(&layout, &set);
+    let sets = flag_sets();
+    for (set, (real, skeleton)) in sets.iter().zip(graphs(project, &layout, &sets)) {
         assert_same(&real, &skeleton, &format!("`cargo {}`", set.join(" ")));
     }
     for pkg in per_image {
-        let set = ["build", "--release", "-p", pkg];
-        let real = unit_graph(project.root(), &set);
-        let full = unit_graph(&layout, &set);
-        assert_same(
-            &real,
-            &full,
-            &format!("`cargo {}` (full skeleton)", set.join(" ")),
-        );
+        let set = vec!["build", "--release", "-p", pkg];
+        let what = format!("`cargo {}`", set.join(" "));
+        let (real, full) = graphs(project, &layout, std::slice::from_ref(&set)).remove(0);
+        assert_same(&real, &full, &format!("{what} (full skeleton)"));
         let image = lay_out(project, pkg, &["-p", pkg]);
-        let pruned = unit_graph(&image, &set);
+        let (real, pruned) = graphs(project, &image, &[set]).remove(0);
         assert_same(
             &real,
             &pruned,
-            &format!("`cargo {}` (skeleton of `prepare -p {pkg}`)", set.join(" ")),
+            &format!("{what} (skeleton of `prepare -p {pkg}`)"),
         );
     }
 }
 
 /// (`fidelity-replace` needs files its own test generates; the replaced crate is judged by
-/// `fidelity::replace_used_by_a_registry_crate`.)
+/// `dependency_sources::replace_used_by_a_registry_crate`.)
 #[test]
 fn committed_fixtures() {
     for (fixture, per_image) in [

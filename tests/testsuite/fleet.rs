@@ -1,4 +1,4 @@
-//! Issue 8, way 3: fleets sharing a distributed compiler cache. Cook works with
+//! Fleets sharing a distributed compiler cache. Cook works with
 //! `RUSTC_WRAPPER=sccache` and a Redis backend on loopback; a second builder on a "fresh
 //! machine" (new directory, new local sccache dir, new sccache server) gets cache hits for
 //! every external crate instead of compiling it.

@@ -30,13 +30,8 @@ fn fixture() -> Project {
 
 /// prepare, cook with `flags` in `<sandbox>/<name>/app`, then copy the real tree over it.
 fn cooked(p: &Project, name: &str, flags: &[&str]) -> PathBuf {
-    let skel = p.sandbox().join(format!("skel-{name}"));
-    p.prepare(&skel);
-    let dir = p.sandbox().join(name).join("app");
-    fs::create_dir_all(&dir).unwrap();
-    let mut args = vec!["cook", "--skeleton", skel.to_str().unwrap()];
-    args.extend_from_slice(flags);
-    prebuild(&dir, &args).assert_ok(&format!("cook {flags:?}"));
+    let (_, skel) = p.prepare_as(&format!("skel-{name}"), &[]);
+    let (dir, _) = p.cook_in(&skel, name, flags);
     copy_tree(p.root(), &dir, MtimePolicy::PreserveOlder, &["target"]);
     dir
 }
@@ -46,11 +41,7 @@ fn external_compiled(dir: &Path, args: &[&str]) -> BTreeSet<String> {
     all.extend_from_slice(args);
     let out = cargo(dir, &all);
     out.assert_ok(&format!("cargo {all:?}"));
-    BuildReport::parse(&out.stdout)
-        .external_compiled()
-        .iter()
-        .map(|id| package_name(id))
-        .collect()
+    package_names(&BuildReport::parse(&out.stdout).external_compiled())
 }
 
 /// A plain `cargo build` that recompiled external packages, then a separate `verify` whose own
@@ -84,6 +75,42 @@ fn verify_after_a_plain_cargo_build_judges_the_target_dir() {
     let out = prebuild(&dir, ["verify", "--release"]);
     out.assert_ok("verify after a build that matched cook");
     assert!(out.stderr_str().contains("Verified"), "{}", out.describe());
+}
+
+/// With `build.build-dir` set, cargo keeps its units there, not in the target dir: cook records
+/// them from there, and verify after a plain build that recompiled dependencies names them
+/// (it found nothing and passed when it looked in the target dir only).
+#[test]
+fn verify_judges_the_build_dir_when_one_is_configured() {
+    let p = fixture();
+    let build_dir = p.sandbox().join("build-dir");
+    let config = format!("build.build-dir={:?}", build_dir.to_str().unwrap());
+    let dir = cooked(&p, "build-dir", &["--release", "--config", &config]);
+    assert!(
+        build_dir.join("release/.fingerprint").is_dir(),
+        "cargo keeps its units in the build dir"
+    );
+    let compiled = external_compiled(&dir, &["--release", "--features", "x", "--config", &config]);
+    assert!(compiled.contains("smallvec"), "{compiled:?}");
+    let out = prebuild(
+        &dir,
+        [
+            "verify",
+            "--release",
+            "--features",
+            "x",
+            "--config",
+            &config,
+        ],
+    );
+    out.assert_code(101, "verify after a build that recompiled dependencies");
+    assert!(
+        out.stderr_str()
+            .lines()
+            .any(|l| l.contains("`smallvec v") && l.contains("compiled after cook")),
+        "{}",
+        out.describe()
+    );
 }
 
 /// A stub artifact left in the target dir (not part of this build's selection) is found.
@@ -220,9 +247,7 @@ fn build_says_may_without_a_unit_graph() {
         .args(["cook", "--workspace", "--skeleton"])
         .arg(&skel);
     run(&mut cook).assert_ok("cook with a cargo refusing --unit-graph");
-    let record: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.join("target/cargo-prebuild-cook.json")).unwrap())
-            .unwrap();
+    let record = cook_record(&dir.join("target"));
     assert!(record["unit-graph"].is_null(), "{record:#}");
     copy_tree(p.root(), &dir, MtimePolicy::PreserveOlder, &["target"]);
     let mut build = prebuild_cmd(&dir);

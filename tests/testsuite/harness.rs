@@ -87,3 +87,47 @@ fn reused_local_units_are_visible_as_fresh() {
     assert!(report.external_compiled().is_empty());
     assert_eq!(report.local_fresh(), vec!["ctl (bin:ctl)".to_string()]);
 }
+
+/// The words the harness looks for in a stub's output are the ones the product's stub binary
+/// prints, and the marker it looks for in artifacts is compiled into every stub.
+#[test]
+fn stub_words_and_marker_are_the_products() {
+    use cargo_prebuild::skeleton::stubs::{BIN, LIB, MARKER};
+    assert!(
+        BIN.contains(STUB_SAYS),
+        "a stub bin no longer says {STUB_SAYS:?}"
+    );
+    for stub in [BIN, LIB] {
+        assert!(stub.contains(&format!("*b\"{MARKER}\"")), "{stub}");
+    }
+}
+
+/// Negative control for `check_executable`: a stub's test executables (built from the stub
+/// lib, which prints nothing of its own) carry the product's marker, the bytes the harness
+/// looks for in every executable the real build produces.
+#[test]
+fn stub_test_executables_carry_the_marker() {
+    use cargo_prebuild::skeleton::stubs::MARKER;
+    let p = project()
+        .file("Cargo.toml", &pkg("ctl", "itoa = \"1\"\n"))
+        .file("src/lib.rs", "pub fn f() {}\n")
+        .file("src/main.rs", "fn main() {}\n")
+        .build();
+    let skel = p.sandbox().join("skel");
+    p.prepare(&skel);
+    let tree = skeleton_tree(&skel);
+    let out = cargo(
+        &tree,
+        ["test", "--no-run", "--offline", "--message-format", "json"],
+    );
+    out.assert_ok("cargo test --no-run on the skeleton's tree");
+    let exes = BuildReport::parse(&out.stdout).executables();
+    assert!(exes.contains_key("lib-test:ctl"), "{exes:?}");
+    for (key, exe) in &exes {
+        assert!(
+            contains(&fs::read(exe).unwrap(), MARKER.as_bytes()),
+            "{key} ({}) lacks the stub marker",
+            exe.display()
+        );
+    }
+}

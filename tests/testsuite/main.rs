@@ -5,21 +5,29 @@
 
 mod support;
 
+mod cargo_config;
 mod cargo_flags;
 mod cleanup;
 mod cli;
 mod commands;
 mod content_freshness;
 mod cook_safety;
+mod dependency_sources;
 mod determinism;
-mod e2e;
+mod diff;
 mod exactness;
-mod fidelity;
 mod fleet;
 mod gates;
 mod harness;
-mod key_and_seed;
+mod lockfile;
+mod manifests;
 mod matching;
 mod minimal_key;
+mod per_image;
+mod rebuild_local;
+mod secrets;
+mod seeded_cook;
 mod skeleton_archive;
 mod skeleton_dir;
+mod toolchain_files;
+mod workspace_shapes;

@@ -1,4 +1,4 @@
-//! Issue 6: cook and build must match: record, warn, verify, explain.
+//! Cook and build must match: record, warn, verify, explain.
 //!
 //! Each mismatch test runs prepare -> cook (flags A) in an empty builder -> copies of the cooked
 //! builder with the real tree on top -> three builds with flags B:
@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use filetime::FileTime;
+
+use cargo_prebuild::units::package_desc;
 
 use crate::support::*;
 
@@ -151,13 +153,6 @@ fn real_copy(p: &Project, cooked: &Path, name: &str) -> PathBuf {
     dir
 }
 
-/// `registry+...#itoa@1.0.18` -> `itoa v1.0.18`, the spelling of verify's report.
-fn desc(id: &str) -> String {
-    let tail = id.rsplit('#').next().unwrap();
-    let (name, version) = tail.split_once('@').unwrap();
-    format!("{name} v{version}")
-}
-
 fn names(set: &BTreeSet<String>) -> BTreeSet<String> {
     set.iter()
         .map(|d| d.split(' ').next().unwrap().to_string())
@@ -264,7 +259,7 @@ fn run_case(case: Case<'_>) {
     let baseline: BTreeSet<String> = BuildReport::parse(&out.stdout)
         .external_compiled()
         .iter()
-        .map(|id| desc(id))
+        .map(|id| package_desc(id))
         .collect();
     let must: BTreeSet<String> = case.must_recompile.iter().map(|s| s.to_string()).collect();
     assert!(
@@ -533,9 +528,7 @@ fn matching_flags_verify_and_record() {
     let flags = ["--release", "--features", "x"];
     let cooked = cook(&p, &flags, &env);
 
-    let record: serde_json::Value =
-        serde_json::from_slice(&fs::read(cooked.join("target/cargo-prebuild-cook.json")).unwrap())
-            .unwrap();
+    let record = cook_record(&cooked.join("target"));
     assert_eq!(record["command"], "build", "{record:#}");
     assert_eq!(record["profile"], "release", "{record:#}");
     assert_eq!(record["features"], serde_json::json!(["x"]), "{record:#}");
@@ -644,9 +637,7 @@ fn toolchain_file_in_the_skeleton_matches() {
         "[toolchain]\nchannel = \"nightly\"\n",
     );
     let cooked = cook(&p, &[], &Env::default());
-    let record: serde_json::Value =
-        serde_json::from_slice(&fs::read(cooked.join("target/cargo-prebuild-cook.json")).unwrap())
-            .unwrap();
+    let record = cook_record(&cooked.join("target"));
     assert!(
         record["rustc"].as_str().unwrap().contains("nightly"),
         "cook did not use the pinned toolchain: {record:#}"

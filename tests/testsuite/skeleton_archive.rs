@@ -38,8 +38,7 @@ fn deep() -> Project {
 }
 
 fn index_paths(skel: &std::path::Path) -> Vec<String> {
-    let index: serde_json::Value =
-        serde_json::from_slice(&fs::read(skel.join("cargo-prebuild.json")).unwrap()).unwrap();
+    let index = skeleton_index(skel);
     index["files"]
         .as_array()
         .unwrap()

@@ -1,6 +1,7 @@
 //! Test support: a `project()` builder writing fixtures into a `TempDir`, process helpers with
-//! a scrubbed environment, tree copies under an mtime policy, skeleton listings, cargo JSON
-//! message parsing, and the end-to-end prepare -> cook -> real build runner.
+//! a scrubbed environment, tree copies under an mtime policy and skeleton listings; cargo's JSON
+//! messages in `messages`, the end-to-end prepare -> cook -> real build runner in `e2e`, the
+//! exactness oracle in `unit_graph`.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
+pub mod e2e;
+pub mod messages;
 pub mod unit_graph;
+
+pub use e2e::*;
+pub use messages::*;
 
 use filetime::FileTime;
 use tempfile::TempDir;
@@ -19,9 +25,6 @@ use walkdir::WalkDir;
 
 /// 2020-04-16T00:00:00Z: the mtime Earthly stamps on every file it copies.
 pub const EARTHLY_EPOCH: i64 = 1_586_995_200;
-
-/// What a stub prints, and therefore a string no real artifact may contain.
-pub const STUB_MARKER: &str = "cargo-prebuild stub";
 
 pub fn bin_path() -> &'static str {
     env!("CARGO_BIN_EXE_cargo-prebuild")
@@ -205,6 +208,14 @@ pub fn is_digest(s: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Project builder
 
+/// A package manifest `name 0.1.0`, edition 2021, with `deps` as its `[dependencies]` table
+/// (tables after it may follow in `deps`).
+pub fn pkg(name: &str, deps: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"
+    )
+}
+
 pub struct ProjectBuilder {
     fixture: Option<String>,
     files: Vec<(String, String)>,
@@ -343,6 +354,29 @@ impl Project {
         parse_digest(&out.stdout_str())
     }
 
+    /// `prepare --skeleton <sandbox>/<name> <args>` in the planner; returns the digest line and
+    /// the skeleton directory.
+    pub fn prepare_as(&self, name: &str, args: &[&str]) -> (String, PathBuf) {
+        let skel = self.sandbox().join(name);
+        let mut all = vec!["prepare", "--skeleton", skel.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = prebuild(&self.root, &all);
+        out.assert_ok(&format!("prepare {args:?}"));
+        (parse_digest(&out.stdout_str()), skel)
+    }
+
+    /// `cook --skeleton <skel> <args>` in a new empty builder `<sandbox>/<name>/app`; returns
+    /// the builder and cook's output.
+    pub fn cook_in(&self, skel: &Path, name: &str, args: &[&str]) -> (PathBuf, Output) {
+        let builder = self.sandbox().join(name).join("app");
+        fs::create_dir_all(&builder).unwrap();
+        let mut all = vec!["cook", "--skeleton", skel.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = prebuild(&builder, &all);
+        out.assert_ok(&format!("cook {args:?}"));
+        (builder, out)
+    }
+
     /// A copy of the planner in a new sandbox (Cargo.lock included, mtimes preserved).
     pub fn duplicate(&self) -> Project {
         let tmp = tempfile::Builder::new().prefix("cpb-").tempdir().unwrap();
@@ -355,6 +389,59 @@ impl Project {
     pub fn keep(self) -> PathBuf {
         self.tmp.keep()
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures several modules build on
+
+/// The committed `dev-targets` fixture: `devlib` with a bin, unit, bin and integration tests,
+/// two examples and a bench, each using dev-dependencies.
+pub fn dev_targets() -> Project {
+    project().fixture("dev-targets").build()
+}
+
+/// What the dev-targets fixture's bin and test targets print when built with their tests.
+pub fn dev_targets_tested(run: E2e) -> E2e {
+    run.bin("devtool", "devtool sees 10")
+        .tests("lib-test:devlib", &["tests::real_unit_test"])
+        .tests("bin-test:devtool", &["real_bin_test"])
+        .tests("test:integration", &["real_integration_test"])
+}
+
+/// What the dev-targets fixture's examples print.
+pub fn dev_targets_examples(run: E2e) -> E2e {
+    run.exe("example:demo", Expect::Stdout("demo 5".into()))
+        .exe("example:other", Expect::Stdout("other example 3".into()))
+}
+
+/// A member `itoa 0.5.0` beside the registry's itoa (renamed `real-itoa` in `app`), so
+/// `Cargo.lock` names both in the `"name version"` form; `app` prints `local itoa and 1`.
+pub fn local_itoa_beside_registry_itoa() -> Project {
+    project()
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"app\", \"itoa\"]\nresolver = \"2\"\n",
+        )
+        .file(
+            "itoa/Cargo.toml",
+            "[package]\nname = \"itoa\"\nversion = \"0.5.0\"\nedition = \"2021\"\n",
+        )
+        .file(
+            "itoa/src/lib.rs",
+            "pub fn local() -> &'static str {\n    \"local itoa\"\n}\n",
+        )
+        .file(
+            "app/Cargo.toml",
+            &pkg(
+                "app",
+                "itoa = { path = \"../itoa\", version = \"0.5\" }\nreal-itoa = { package = \"itoa\", version = \"1\" }\n",
+            ),
+        )
+        .file(
+            "app/src/main.rs",
+            "fn main() {\n    println!(\"{} and {}\", itoa::local(), real_itoa::Buffer::new().format(1));\n}\n",
+        )
+        .build()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -558,383 +645,44 @@ pub fn top_level(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-// ---------------------------------------------------------------------------------------------
-// cargo --message-format json
-
-#[derive(Clone, Debug)]
-pub struct Artifact {
-    pub package_id: String,
-    /// Package name (parsed from the package id spec).
-    pub package: String,
-    pub local: bool,
-    pub target_name: String,
-    pub kind: String,
-    pub test: bool,
-    pub fresh: bool,
-    pub executable: Option<PathBuf>,
-}
-
-impl Artifact {
-    /// `bin:app`, `example:demo`, `test:it`, `bench:b`, `lib-test:core`, `bin-test:app`.
-    pub fn key(&self) -> String {
-        match self.kind.as_str() {
-            "test" | "bench" | "example" => format!("{}:{}", self.kind, self.target_name),
-            kind if self.test => format!("{kind}-test:{}", self.target_name),
-            kind => format!("{kind}:{}", self.target_name),
-        }
-    }
-}
-
-/// Package name from a package id spec: `registry+...#itoa@1.0.11` -> `itoa`,
-/// `path+file:///x/foo#0.1.0` -> `foo`, `path+file:///x/dir#bar@0.1.0` -> `bar`.
-pub fn package_name(id: &str) -> String {
-    let (url, frag) = id.rsplit_once('#').unwrap_or((id, ""));
-    match frag.split_once('@') {
-        Some((name, _)) => name.to_string(),
-        None => url
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or(url)
-            .to_string(),
-    }
-}
-
-/// The guarantee after cook, from the real build's JSON: no external package compiled, no
-/// local unit reused from the cook (unless its real sources are in the skeleton), and exactly
-/// the `local` packages compiled.
-pub fn assert_exact_rebuild(
-    out: &Output,
-    report: &BuildReport,
-    what: &str,
-    real_in_skeleton: &BTreeSet<String>,
-    local: &BTreeSet<String>,
-) {
-    let external = report.external_compiled();
-    assert!(
-        external.is_empty(),
-        "{what}: external packages were recompiled after cook: {external:#?}\n--- stderr\n{}",
-        out.stderr_str()
-    );
-    assert!(
-        !report.external_fresh().is_empty() || report.artifacts.iter().all(|a| a.local),
-        "{what}: no external artifacts at all?"
-    );
-    let fresh_local: Vec<String> = report
-        .artifacts
-        .iter()
-        .filter(|a| a.local && a.fresh && !real_in_skeleton.contains(&a.package))
-        .map(|a| format!("{} ({})", a.package, a.key()))
-        .collect();
-    assert!(
-        fresh_local.is_empty(),
-        "{what}: local units were taken from the cook (stubs would ship): {fresh_local:#?}"
-    );
-    let mut compiled = report.local_compiled();
-    compiled.retain(|name| !real_in_skeleton.contains(name));
-    assert_eq!(&compiled, local, "{what}: local packages compiled");
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct BuildReport {
-    pub artifacts: Vec<Artifact>,
-}
-
-impl BuildReport {
-    pub fn parse(stdout: &[u8]) -> Self {
-        let text = String::from_utf8_lossy(stdout);
-        let mut artifacts = Vec::new();
-        for line in text.lines().filter(|l| l.starts_with('{')) {
-            let msg: serde_json::Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("bad JSON message {line}: {e}"));
-            if msg["reason"] != "compiler-artifact" {
-                continue;
-            }
-            let package_id = msg["package_id"].as_str().unwrap().to_string();
-            artifacts.push(Artifact {
-                package: package_name(&package_id),
-                local: package_id.starts_with("path+"),
-                target_name: msg["target"]["name"].as_str().unwrap().to_string(),
-                kind: msg["target"]["kind"][0].as_str().unwrap().to_string(),
-                test: msg["profile"]["test"].as_bool().unwrap_or(false),
-                fresh: msg["fresh"].as_bool().unwrap(),
-                executable: msg["executable"].as_str().map(PathBuf::from),
-                package_id,
-            });
-        }
-        BuildReport { artifacts }
-    }
-
-    /// Package ids of external (registry, git) packages that were compiled, not fresh.
-    pub fn external_compiled(&self) -> BTreeSet<String> {
-        self.artifacts
-            .iter()
-            .filter(|a| !a.local && !a.fresh)
-            .map(|a| a.package_id.clone())
-            .collect()
-    }
-
-    pub fn external_fresh(&self) -> BTreeSet<String> {
-        self.artifacts
-            .iter()
-            .filter(|a| !a.local && a.fresh)
-            .map(|a| a.package_id.clone())
-            .collect()
-    }
-
-    /// Names of local packages with at least one unit compiled.
-    pub fn local_compiled(&self) -> BTreeSet<String> {
-        self.artifacts
-            .iter()
-            .filter(|a| a.local && !a.fresh)
-            .map(|a| a.package.clone())
-            .collect()
-    }
-
-    /// Local units cargo considered fresh: after a cook (which only ever saw stubs) every one
-    /// of these is a stub artifact about to ship.
-    pub fn local_fresh(&self) -> Vec<String> {
-        self.artifacts
-            .iter()
-            .filter(|a| a.local && a.fresh)
-            .map(|a| format!("{} ({})", a.package, a.key()))
-            .collect()
-    }
-
-    pub fn executables(&self) -> BTreeMap<String, PathBuf> {
-        self.artifacts
-            .iter()
-            .filter_map(|a| a.executable.clone().map(|e| (a.key(), e)))
-            .collect()
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// End to end
-
-/// What running a produced executable must show.
-#[derive(Clone, Debug)]
-pub enum Expect {
-    /// exits 0 and prints exactly this (trailing whitespace trimmed).
-    Stdout(String),
-    /// a libtest harness: exits 0 and reports each named test as `ok`.
-    TestsPass(Vec<String>),
-}
-
-/// prepare in the planner -> ship the skeleton elsewhere -> cook in an empty builder at a
-/// different path -> for each mtime policy: restore the cooked builder, copy the real tree,
-/// run the same cargo command with `--message-format json` and check it.
-pub struct E2e<'a> {
-    project: &'a Project,
-    cook_command: Option<String>,
-    cargo_command: Vec<String>,
-    flags: Vec<String>,
-    policies: Vec<MtimePolicy>,
-    local: BTreeSet<String>,
-    exes: BTreeMap<String, Expect>,
-    check_exes: bool,
-    output_dirs: Vec<String>,
-    real_in_skeleton: BTreeSet<String>,
-}
-
-pub fn e2e(project: &Project) -> E2e<'_> {
-    E2e {
-        project,
-        cook_command: None,
-        cargo_command: vec!["build".into()],
-        flags: Vec::new(),
-        policies: ALL_POLICIES.to_vec(),
-        local: BTreeSet::new(),
-        exes: BTreeMap::new(),
-        check_exes: true,
-        output_dirs: vec!["target".into()],
-        real_in_skeleton: BTreeSet::new(),
-    }
-}
-
-impl<'a> E2e<'a> {
-    /// Flags given to both cook and the real cargo command.
-    pub fn flags(mut self, flags: &[&str]) -> Self {
-        self.flags = flags.iter().map(|s| s.to_string()).collect();
-        self
-    }
-
-    /// `cook --command <name>`; the real build runs `cargo <name>` (`test --no-run` for test).
-    pub fn command(mut self, name: &str) -> Self {
-        self.cook_command = Some(name.to_string());
-        self.cargo_command = if name == "test" {
-            vec!["test".into(), "--no-run".into()]
-        } else {
-            vec![name.into()]
-        };
-        self
-    }
-
-    pub fn policies(mut self, policies: &[MtimePolicy]) -> Self {
-        self.policies = policies.to_vec();
-        self
-    }
-
-    /// Local packages the real build must compile (exactly this set).
-    pub fn local(mut self, names: &[&str]) -> Self {
-        self.local = names.iter().map(|s| s.to_string()).collect();
-        self
-    }
-
-    pub fn bin(mut self, name: &str, stdout: &str) -> Self {
-        self.exes
-            .insert(format!("bin:{name}"), Expect::Stdout(stdout.into()));
-        self
-    }
-
-    /// An executable by key (see `Artifact::key`).
-    pub fn exe(mut self, key: &str, expect: Expect) -> Self {
-        self.exes.insert(key.into(), expect);
-        self
-    }
-
-    pub fn tests(self, key: &str, names: &[&str]) -> Self {
-        self.exe(
-            key,
-            Expect::TestsPass(names.iter().map(|s| s.to_string()).collect()),
-        )
-    }
-
-    /// Top-level builder entries cook may leave besides `target` (output directories moved by
-    /// the workspace's `.cargo/config.toml`).
-    pub fn output_dirs(mut self, dirs: &[&str]) -> Self {
-        self.output_dirs.extend(dirs.iter().map(|s| s.to_string()));
-        self
-    }
-
-    /// Local packages the skeleton carries verbatim (e.g. `[patch]` targets): cook compiled
-    /// their real sources, so the real build may reuse them or, by mtime, recompile them.
-    pub fn real_in_skeleton(mut self, names: &[&str]) -> Self {
-        self.real_in_skeleton = names.iter().map(|s| s.to_string()).collect();
-        self
-    }
-
-    /// Produces no executables to check (check, clippy, doc).
-    pub fn no_executables(mut self) -> Self {
-        self.check_exes = false;
-        self
-    }
-
-    pub fn run(self) {
-        let sandbox = self.project.sandbox();
-        let skel = sandbox.join("planner-out/skel");
-        self.project.prepare(&skel);
-
-        let shipped = sandbox.join("ship/skeleton");
-        fs::create_dir_all(shipped.parent().unwrap()).unwrap();
-        cp_a(&skel, &shipped);
-
-        let builder = sandbox.join("stage/app/builder");
-        fs::create_dir_all(&builder).unwrap();
-        let mut cook = prebuild_cmd(&builder);
-        cook.arg("cook").arg("--skeleton").arg(&shipped);
-        if let Some(c) = &self.cook_command {
-            cook.args(["--command", c]);
-        }
-        cook.args(&self.flags);
-        let out = run(&mut cook);
-        out.assert_ok(&format!("cook {:?}", self.flags));
-        self.assert_only_output_left(&builder);
-
-        let snapshot = sandbox.join("snapshot");
-        cp_a(&builder, &snapshot);
-
-        for &policy in &self.policies {
-            rm_rf(&builder);
-            cp_a(&snapshot, &builder);
-            if policy == MtimePolicy::RestampCookedThenCopy {
-                restamp(&builder, FileTime::now());
-            }
-            copy_tree(self.project.root(), &builder, policy, &["target"]);
-            self.real_build(&builder, policy);
-        }
-    }
-
-    /// After cook the builder holds only the build output directory.
-    fn assert_only_output_left(&self, builder: &Path) {
-        let mut allowed: BTreeSet<String> = self.output_dirs.iter().cloned().collect();
-        if let Some(i) = self.flags.iter().position(|f| f == "--target-dir") {
-            let dir = Path::new(&self.flags[i + 1]);
-            if let Some(first) = dir.components().next() {
-                allowed.insert(first.as_os_str().to_string_lossy().into_owned());
-            }
-        }
-        let left = top_level(builder);
-        let extra: Vec<_> = left.difference(&allowed).collect();
-        assert!(
-            extra.is_empty(),
-            "cook left files it laid out in the builder: {extra:?} (all: {left:?})"
-        );
-    }
-
-    fn real_build(&self, builder: &Path, policy: MtimePolicy) {
-        let mut cmd = cargo_cmd(builder);
-        cmd.args(&self.cargo_command)
-            .args(&self.flags)
-            .arg("--message-format")
-            .arg("json");
-        let out = run(&mut cmd);
-        let what = format!(
-            "real `cargo {} {}` under {policy:?}",
-            self.cargo_command.join(" "),
-            self.flags.join(" ")
-        );
-        out.assert_ok(&what);
-        let report = BuildReport::parse(&out.stdout);
-
-        assert_exact_rebuild(&out, &report, &what, &self.real_in_skeleton, &self.local);
-
-        if !self.check_exes {
-            return;
-        }
-        let exes = report.executables();
-        let produced: BTreeSet<&String> = exes.keys().collect();
-        let expected: BTreeSet<&String> = self.exes.keys().collect();
-        assert_eq!(produced, expected, "{what}: executables produced");
-        for (key, path) in &exes {
-            check_executable(key, path, &self.exes[key], builder, &what);
-        }
-    }
-}
-
-/// Runs one produced executable and checks it is the real program.
-pub fn check_executable(key: &str, path: &Path, expect: &Expect, cwd: &Path, what: &str) {
-    let bytes = fs::read(path).unwrap();
-    assert!(
-        !contains(&bytes, STUB_MARKER.as_bytes()),
-        "{what}: {key} ({}) contains the stub marker `{STUB_MARKER}`",
-        path.display()
-    );
-    let out = run(Command::new(path).current_dir(cwd));
-    let stdout = out.stdout_str();
-    assert!(
-        !stdout.contains(STUB_MARKER) && !out.stderr_str().contains(STUB_MARKER),
-        "{what}: {key} is a stub\n{}",
-        out.describe()
-    );
-    out.assert_ok(&format!("{what}: running {key}"));
-    match expect {
-        Expect::Stdout(s) => assert_eq!(stdout.trim_end(), s.as_str(), "{what}: output of {key}"),
-        Expect::TestsPass(names) => {
-            for name in names {
-                assert!(
-                    stdout.contains(&format!("test {name} ... ok")),
-                    "{what}: {key} did not run test `{name}`\n{}",
-                    out.describe()
-                );
-            }
-        }
-    }
-}
-
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A set of owned strings, for comparing with the sets reports return.
+pub fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lockfiles
+
+/// Locked packages of a lockfile as `name version`.
+pub fn locked_packages(lock: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut name = None;
+    for line in lock.lines() {
+        if let Some(n) = line.strip_prefix("name = ") {
+            name = Some(n.trim_matches('"').to_string());
+        } else if let Some(v) = line.strip_prefix("version = ") {
+            if let Some(n) = name.take() {
+                out.insert(format!("{n} {}", v.trim_matches('"')));
+            }
+        }
+    }
+    out
+}
+
+/// The version a lockfile locks `name` at (the package must be locked once).
+pub fn locked_version(lock: &str, name: &str) -> String {
+    locked_packages(lock)
+        .into_iter()
+        .find_map(|e| e.strip_prefix(&format!("{name} ")).map(str::to_string))
+        .unwrap_or_else(|| panic!("{name} not locked:\n{lock}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Skeletons
 
 /// The archive holding a skeleton's tree, inside the skeleton directory.
 pub const TREE_ARCHIVE: &str = "tree.tar";
@@ -974,6 +722,20 @@ pub fn skeleton_files(skel: &Path) -> BTreeSet<String> {
     let out = run(Command::new("tar").arg("-tf").arg(skel.join(TREE_ARCHIVE)));
     out.assert_ok("tar -t of the skeleton's tree");
     out.stdout_str().lines().map(str::to_string).collect()
+}
+
+/// A skeleton's index, `cargo-prebuild.json`.
+pub fn skeleton_index(skel: &Path) -> serde_json::Value {
+    let path = skel.join("cargo-prebuild.json");
+    serde_json::from_slice(&fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .unwrap()
+}
+
+/// The record cook leaves in a target directory, `cargo-prebuild-cook.json`.
+pub fn cook_record(target_dir: &Path) -> serde_json::Value {
+    let path = target_dir.join("cargo-prebuild-cook.json");
+    serde_json::from_slice(&fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .unwrap()
 }
 
 /// The text of one file of a skeleton's tree, as `tar -xOf` prints it.

@@ -1,94 +1,59 @@
-//! The exactness judge: cargo's own unit graph (`--unit-graph`, which compiles nothing) of the
-//! real tree and of the laid-out skeleton, reduced to the external (non-path) units and the
-//! edges between them. Equal graphs mean the real build after cook compiles no external unit
-//! that cook did not (none missing) and cook compiled nothing the real build never uses (none
-//! extra).
+//! The exactness oracle: cargo's own unit graph (`--unit-graph`, which compiles nothing) of the
+//! real tree and of the laid-out skeleton, read by the product's reader
+//! (`cargo_prebuild::units`: the external units, each identified with everything cargo decided
+//! for it and for its dependencies), then compared. Equal graphs mean the real build after cook
+//! compiles no external unit that cook did not (none missing) and cook compiled nothing the
+//! real build never uses (none extra).
 
 use std::collections::BTreeSet;
+use std::fs;
 use std::path::Path;
 
-use super::{cargo_cmd, run};
+use cargo_prebuild::cargo::CargoCommand;
+use cargo_prebuild::units::{self, UnitGraph};
 
-/// External units (as stable keys) and the edges between them.
-#[derive(Debug, PartialEq, Eq)]
-pub struct UnitGraph {
-    pub units: BTreeSet<String>,
-    pub edges: BTreeSet<(String, String)>,
-}
-
-/// `cargo <args> --unit-graph -Z unstable-options` in `dir`. Stable cargo takes the unstable
-/// flag under `RUSTC_BOOTSTRAP=1`, so this needs no nightly toolchain.
+/// The external unit graph of `cargo <args> --locked` in `dir`.
 pub fn unit_graph(dir: &Path, args: &[&str]) -> UnitGraph {
-    let mut cmd = cargo_cmd(dir);
-    cmd.args(args)
-        .args(["--unit-graph", "-Z", "unstable-options", "--locked"])
-        .env("RUSTC_BOOTSTRAP", "1");
-    let out = run(&mut cmd);
-    assert!(
-        out.status.success(),
-        "cargo {args:?} --unit-graph in {} failed:\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse(&out.stdout, dir)
+    let mut cmd = CargoCommand::new(dir);
+    cmd.args(args).arg("--locked");
+    units::unit_graph(&cmd).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
-/// The graph of cargo's JSON, external units only; paths under `root` are masked so the two
-/// trees compare.
-pub fn parse(json: &[u8], root: &Path) -> UnitGraph {
-    let v: serde_json::Value = serde_json::from_slice(json).expect("unit graph JSON");
-    let units = v["units"].as_array().expect("units");
-    let root = root.to_string_lossy();
-    let keys: Vec<Option<String>> = units
-        .iter()
-        .map(|u| {
-            let id = u["pkg_id"].as_str().unwrap_or_default();
-            if id.starts_with("path+") {
-                return None;
-            }
-            let key = serde_json::json!({
-                "pkg": id,
-                "kind": u["target"]["kind"],
-                "name": u["target"]["name"],
-                "profile": u["profile"],
-                "features": u["features"],
-                "mode": u["mode"],
-                "platform": u["platform"],
-            });
-            Some(key.to_string().replace(&*root, "<root>"))
-        })
-        .collect();
-    let mut graph = UnitGraph {
-        units: keys.iter().flatten().cloned().collect(),
-        edges: BTreeSet::new(),
-    };
-    for (unit, key) in units.iter().zip(&keys) {
-        let Some(key) = key else { continue };
-        for dep in unit["dependencies"].as_array().into_iter().flatten() {
-            let index = dep["index"].as_u64().expect("dependency index") as usize;
-            if let Some(Some(dep_key)) = keys.get(index) {
-                graph.edges.insert((key.clone(), dep_key.clone()));
-            }
+/// Runs `f` on the laid-out skeleton moved to the real tree's path (the real tree set aside
+/// meanwhile), so that both graphs name a local package an external unit depends on (a
+/// `[patch]` target a registry crate compiles against) by the same path.
+pub fn at_real_path<T>(real: &Path, layout: &Path, f: impl FnOnce(&Path) -> T) -> T {
+    let aside = real.with_extension("real");
+    fs::rename(real, &aside).unwrap();
+    fs::rename(layout, real).unwrap();
+    let result = f(real);
+    fs::rename(real, layout).unwrap();
+    fs::rename(&aside, real).unwrap();
+    result
+}
+
+/// Fails naming, per package, how many units only one side has.
+pub fn assert_same(real: &UnitGraph, skeleton: &UnitGraph, what: &str) {
+    let empty = BTreeSet::new();
+    let mut differ = Vec::new();
+    for pkg in real.keys().chain(skeleton.keys()).collect::<BTreeSet<_>>() {
+        let r = real.get(pkg).unwrap_or(&empty);
+        let s = skeleton.get(pkg).unwrap_or(&empty);
+        let missing = r.difference(s).count();
+        let extra = s.difference(r).count();
+        if missing + extra > 0 {
+            differ.push(format!(
+                "{pkg}: {missing} unit(s) missing (the real build would compile them after \
+                 cook), {extra} extra (cook would compile them for nothing)"
+            ));
         }
     }
-    graph
-}
-
-/// Fails naming every unit and edge only one side has.
-pub fn assert_same(real: &UnitGraph, skeleton: &UnitGraph, what: &str) {
-    let missing: Vec<&String> = real.units.difference(&skeleton.units).collect();
-    let extra: Vec<&String> = skeleton.units.difference(&real.units).collect();
-    let missing_edges = real.edges.difference(&skeleton.edges).count();
-    let extra_edges = skeleton.edges.difference(&real.edges).count();
     assert!(
-        missing.is_empty() && extra.is_empty() && missing_edges == 0 && extra_edges == 0,
-        "{what}: the skeleton's external units differ from the real tree's\n\
-         missing (the real build would compile them after cook): {missing:#?}\n\
-         extra (cook would compile them for nothing): {extra:#?}\n\
-         edges missing: {missing_edges}, edges extra: {extra_edges}"
+        differ.is_empty(),
+        "{what}: the skeleton's external units differ from the real tree's\n{differ:#?}"
     );
     assert!(
-        !real.units.is_empty(),
+        !real.is_empty(),
         "{what}: the real graph has no external unit, so the comparison proves nothing"
     );
 }

@@ -1,10 +1,20 @@
-//! Running cargo: a command builder whose `Display` is the exact command line, so errors and
-//! `-v` output name what ran.
+//! The one boundary to cargo: a command builder whose `Display` is the exact command line (so
+//! errors and `-v` output name what ran), the named calls that are not builds (`calls`), and
+//! the parsing of what cargo prints: JSON messages (here) and the fingerprint log (`log`).
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
+
+mod calls;
+pub mod log;
+pub mod units;
+
+pub use calls::{
+    build_flags, cached_rustc_version, clean_packages, metadata_no_deps, rustc_version,
+    WorkspaceInfo,
+};
 
 use anyhow::{Context, Result};
 
@@ -129,8 +139,8 @@ impl fmt::Display for CargoCommand {
     }
 }
 
-/// One line of cargo's `--message-format json` output: the fields cook, seed and verify read
-/// (one type for every reader).
+/// One line of cargo's `--message-format json` output: the fields cook, seed, verify and the
+/// tests read (one type for every reader).
 #[derive(Debug, serde::Deserialize)]
 pub struct Message {
     /// `compiler-artifact`, `build-script-executed`, `build-finished`, ...
@@ -146,6 +156,8 @@ pub struct Message {
     pub executable: Option<PathBuf>,
     #[serde(default)]
     pub target: Option<MessageTarget>,
+    #[serde(default)]
+    pub profile: Option<MessageProfile>,
     /// `build-script-executed`: the script's `OUT_DIR`.
     #[serde(default)]
     pub out_dir: Option<PathBuf>,
@@ -157,7 +169,19 @@ pub struct Message {
 #[derive(Debug, serde::Deserialize)]
 pub struct MessageTarget {
     #[serde(default)]
+    pub name: String,
+    /// `lib`, `bin`, `test`, `custom-build`, ... (cargo lists one).
+    #[serde(default)]
+    pub kind: Vec<String>,
+    #[serde(default)]
     pub src_path: PathBuf,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct MessageProfile {
+    /// Whether the unit is a test harness build (`cargo test`'s lib and bin tests).
+    #[serde(default)]
+    pub test: bool,
 }
 
 impl Message {
@@ -165,15 +189,4 @@ impl Message {
     pub fn parse(line: &str) -> Option<Message> {
         serde_json::from_str(line).ok()
     }
-}
-
-/// The flags the installed cargo lists in `cargo build --help`, run in `dir` (so a toolchain
-/// file there picks the cargo).
-pub fn build_flags(dir: &Path) -> Result<Vec<crate::cli::CargoFlag>> {
-    let mut cmd = CargoCommand::new(dir);
-    cmd.args(["build", "--help"]);
-    let output = cmd.output()?;
-    Ok(crate::cli::parse_cargo_help(&String::from_utf8_lossy(
-        &output.stdout,
-    )))
 }

@@ -1,14 +1,8 @@
-//! End to end, one test per fixture shape of issue 2: prepare -> cook in a fresh builder ->
-//! copy the real tree under each mtime policy -> the real build compiles no external package,
-//! every local package, and every binary is the real one.
+//! Every workspace shape, cooked then built for real (`support::e2e`): prepare -> cook in a
+//! fresh builder -> copy the real tree under each mtime policy -> the real build compiles no
+//! external package, every local package, and every binary is the real one.
 
 use crate::support::*;
-
-fn pkg(name: &str, deps: &str) -> String {
-    format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"
-    )
-}
 
 #[test]
 fn single_bin() {
@@ -351,22 +345,14 @@ fn several_bins() {
         .run();
 }
 
-fn dev_targets() -> Project {
-    project().fixture("dev-targets").build()
-}
-
 #[test]
 fn dev_deps_all_targets() {
     let p = dev_targets();
     e2e(&p)
         .flags(&["--all-targets"])
         .local(&["devlib"])
-        .bin("devtool", "devtool sees 10")
-        .tests("lib-test:devlib", &["tests::real_unit_test"])
-        .tests("bin-test:devtool", &["real_bin_test"])
-        .tests("test:integration", &["real_integration_test"])
-        .exe("example:demo", Expect::Stdout("demo 5".into()))
-        .exe("example:other", Expect::Stdout("other example 3".into()))
+        .with(dev_targets_tested)
+        .with(dev_targets_examples)
         .exe("bench:speed", Expect::Stdout("bench ran 55".into()))
         .run();
 }
@@ -379,10 +365,7 @@ fn dev_deps_tests() {
         .policies(&FAST_POLICIES)
         .local(&["devlib"])
         // integration tests get the package's binaries built (CARGO_BIN_EXE_*)
-        .bin("devtool", "devtool sees 10")
-        .tests("lib-test:devlib", &["tests::real_unit_test"])
-        .tests("bin-test:devtool", &["real_bin_test"])
-        .tests("test:integration", &["real_integration_test"])
+        .with(dev_targets_tested)
         .run();
 }
 
@@ -810,7 +793,7 @@ fn relative_target_dir_and_config() {
 }
 
 /// `.cargo/config.toml` moves every output (`target-dir`, `build-dir`, `build.target`): cleanup
-/// must not assume `target/debug/...` (issue 2, item 8).
+/// must not assume `target/debug/...` (not `target/debug/...`).
 #[test]
 fn config_moves_target_dir_build_dir_and_target() {
     let host = host_triple();
@@ -840,7 +823,7 @@ fn config_moves_target_dir_build_dir_and_target() {
         )
         .build();
     e2e(&p)
-        .output_dirs(&["out"])
+        .outputs(&["out"])
         .local(&["movedlib", "moved"])
         .bin("moved", "moved 11")
         .run();
