@@ -50,6 +50,8 @@ pub fn derive(inputs: &Inputs, options: &PrepareOptions) -> Result<Derived> {
         files: BTreeMap::new(),
         stub_packages: Vec::new(),
     };
+    // The order matters where two steps lay out one path (a patch target inside a vendored
+    // directory): the later one wins, as it always has, so skeletons stay byte-identical.
     for (dir, pkg) in &ws.packages {
         package(&plan, dir, pkg, &mut out)?;
     }
