@@ -73,6 +73,13 @@ pub struct PrepareArgs {
     #[arg(long, value_name = "NAME", help_heading = "Package Selection")]
     pub bin: Vec<String>,
 
+    /// Keep this local package real in the skeleton (repeatable): its sources go in, so cook
+    /// compiles it and the skeleton changes when they do. For stable crates (a generated
+    /// protocol crate, a vendored fork); it may depend only on external and other real
+    /// packages. Also `[workspace.metadata.cargo-prebuild] real = [...]`
+    #[arg(long, value_name = "NAME")]
+    pub real: Vec<String>,
+
     /// `--locked`, `--offline`, `--frozen`, `--config`, `-Z`, for the cargo calls prepare makes
     #[command(flatten)]
     pub lock: LockArgs,

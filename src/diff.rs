@@ -82,7 +82,7 @@ pub fn diff(old: &Skeleton, new: &Skeleton) -> Result<Vec<Change>> {
                 "source",
                 path,
                 format!(
-                    "{} `{path}` (patched or vendored sources)",
+                    "{} `{path}` (sources that go in whole: patched, vendored or `--real` packages)",
                     presence(a.is_some(), b.is_some())
                 ),
             )),

@@ -193,9 +193,7 @@ impl Context {
     fn header(&self, rustc: String) -> Header {
         let options = crate::skeleton::PrepareOptions {
             manifest_path: Some(self.workspace.root.join("Cargo.toml")),
-            output: None,
-            packages: Vec::new(),
-            bins: Vec::new(),
+            ..crate::skeleton::PrepareOptions::default()
         };
         // A skeleton that cannot be derived matches no record: every local crate compiles.
         let skeleton = crate::prepare::derive_from(self.workspace.clone(), &options)

@@ -25,7 +25,7 @@ pub fn derive_from(mut ws: Workspace, options: &PrepareOptions) -> Result<Derive
     if options.per_image() {
         ws.prune(&options.packages, &options.bins)?;
     }
-    let inputs = Inputs::read(ws, options.output.as_deref())?;
+    let inputs = Inputs::read(ws, options.output.as_deref(), &options.real)?;
     let mut derived = skeleton::derive(&inputs, options)?;
     if options.per_image() && inputs.lockfile.is_some() {
         relock::relock(&mut derived.skeleton)?;
@@ -50,6 +50,7 @@ pub fn options(args: &PrepareArgs) -> Result<(PrepareOptions, Option<PathBuf>)> 
             output: output.clone(),
             packages: args.package.clone(),
             bins: args.bin.clone(),
+            real: args.real.clone(),
         },
         output,
     ))

@@ -32,6 +32,9 @@ pub struct Package {
     pub dep_names: Vec<String>,
     /// Directories of this package's path dependencies.
     pub path_deps: Vec<PathBuf>,
+    /// Of which normal and build dependencies: what its library and build script compile
+    /// against (dev-dependencies reach only its tests, examples and benches).
+    pub lib_path_deps: Vec<PathBuf>,
     /// Root directory of the workspace this package belongs to.
     pub workspace_root: PathBuf,
 }
@@ -118,6 +121,8 @@ pub struct Workspace {
     pub members: BTreeSet<PathBuf>,
     /// Root directories of other workspaces that own out-of-root path dependencies.
     pub foreign_roots: BTreeSet<PathBuf>,
+    /// Names of the packages a per-image [`Workspace::prune`] left out.
+    pub pruned_names: BTreeSet<String>,
 }
 
 impl Workspace {
@@ -131,6 +136,7 @@ impl Workspace {
             packages: BTreeMap::new(),
             members: BTreeSet::new(),
             foreign_roots: BTreeSet::new(),
+            pruned_names: BTreeSet::new(),
         };
         for pkg in ws.add_metadata(&metadata, &mut paths)? {
             ws.members.insert(pkg);
@@ -151,14 +157,19 @@ impl Workspace {
                 .with_context(|| format!("manifest `{}` has no parent", manifest_path.display()))?;
             let has_kind = |k: TargetKind| pkg.targets.iter().any(|t| t.kind.contains(&k));
             let mut path_deps = BTreeSet::new();
+            let mut lib_path_deps = BTreeSet::new();
             for dep in &pkg.dependencies {
                 if let Some(path) = &dep.path {
-                    path_deps.insert(paths.resolve(path.as_std_path()).with_context(|| {
+                    let dir = paths.resolve(path.as_std_path()).with_context(|| {
                         format!(
                             "path dependency `{}` of `{}` does not exist",
                             dep.name, pkg.name
                         )
-                    })?);
+                    })?;
+                    if dep.kind != cargo_metadata::DependencyKind::Development {
+                        lib_path_deps.insert(dir.clone());
+                    }
+                    path_deps.insert(dir);
                 }
             }
             self.packages.insert(
@@ -172,6 +183,7 @@ impl Workspace {
                     has_build_script: has_kind(TargetKind::CustomBuild),
                     links: pkg.links.clone(),
                     path_deps: path_deps.into_iter().collect(),
+                    lib_path_deps: lib_path_deps.into_iter().collect(),
                     dep_names: pkg
                         .dependencies
                         .iter()
@@ -249,6 +261,11 @@ impl Workspace {
             };
         }
         let reached = self.reachable_from(&selected);
+        for (dir, pkg) in &self.packages {
+            if !reached.contains(dir) {
+                self.pruned_names.insert(pkg.name.clone());
+            }
+        }
         self.packages.retain(|dir, _| reached.contains(dir));
         self.members.retain(|dir| reached.contains(dir));
         let roots: BTreeSet<PathBuf> = self

@@ -24,6 +24,8 @@ pub struct PrepareOptions {
     pub packages: Vec<String>,
     /// Per-image skeleton: only the packages owning these bins (and what they need).
     pub bins: Vec<String>,
+    /// Local packages kept real (`--real`), besides the root manifest's list.
+    pub real: Vec<String>,
 }
 
 impl PrepareOptions {
@@ -100,7 +102,7 @@ struct Plan<'a> {
     ws: &'a Workspace,
     /// The directory the skeleton's paths are relative to: it spans everything laid out.
     tree_root: PathBuf,
-    /// Packages whose sources become stubs (all but the patched ones).
+    /// Packages whose sources become stubs (all but the patched and real ones).
     stubbed: BTreeSet<PathBuf>,
     /// The resolver the root's edition implied, pinned since editions are normalized.
     resolver: String,
@@ -173,11 +175,12 @@ impl Layout {
     }
 }
 
-/// A local package: its real sources when patched, stubs otherwise; its manifest normalized.
+/// A local package: its real sources when patched or kept real, stubs otherwise; its manifest
+/// normalized.
 fn package(plan: &Plan, dir: &Path, pkg: &Package, out: &mut Layout) -> Result<()> {
     let ws = plan.ws;
     let mut doc = plan.manifest(&pkg.manifest_path)?;
-    if plan.inputs.patched.contains(dir) {
+    if plan.inputs.is_verbatim(dir) {
         out.add_tree(plan.inputs.tree(dir, Verbatim::Package))?;
         // The root loses `[workspace.package]` and `[workspace.lints]`; a verbatim
         // package must compile exactly as it really does, so it carries their values.
@@ -300,11 +303,11 @@ fn lockfile(plan: &Plan, out: &mut Layout) -> Result<()> {
         .filter_map(|dir| ws.packages.get(dir))
         .map(|p| (p.name.clone(), p.dep_names.iter().cloned().collect()))
         .collect();
-    // Patched packages keep their real versions, members or not.
+    // Patched and real packages keep their real versions, members or not.
     let mut keep: BTreeSet<String> = ws
         .packages
         .iter()
-        .filter(|(d, _)| plan.inputs.patched.contains(*d))
+        .filter(|(d, _)| plan.inputs.is_verbatim(d))
         .map(|(_, p)| p.name.clone())
         .collect();
     for dir in plan

@@ -200,6 +200,7 @@ mod tests {
             links: None,
             dep_names: Vec::new(),
             path_deps: Vec::new(),
+            lib_path_deps: Vec::new(),
             workspace_root: PathBuf::from("/ws"),
         }
     }

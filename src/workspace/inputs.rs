@@ -42,6 +42,9 @@ pub struct Inputs {
     /// Local directories `[patch]` or `[replace]` point at (symlinks resolved): external
     /// crates compile against them, so their real sources are dependency inputs.
     pub patched: BTreeSet<PathBuf>,
+    /// Local packages kept real (`prepare --real`, `[workspace.metadata.cargo-prebuild] real`):
+    /// their sources go in verbatim, like patched ones, so cook compiles them for real.
+    pub real: BTreeSet<PathBuf>,
     /// Directories `[source]` replacement reads crates from (symlinks resolved), in config
     /// order.
     pub vendored: Vec<PathBuf>,
@@ -53,12 +56,14 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Reads what deriving `workspace`'s skeleton needs. `output`, the skeleton's destination,
-    /// is never read as input.
-    pub fn read(workspace: Workspace, output: Option<&Path>) -> Result<Inputs> {
+    /// Reads what deriving `workspace`'s skeleton needs, with the packages named in `real`
+    /// (and in the root manifest's `[workspace.metadata.cargo-prebuild] real`) kept real.
+    /// `output`, the skeleton's destination, is never read as input.
+    pub fn read(workspace: Workspace, output: Option<&Path>, real: &[String]) -> Result<Inputs> {
         let root = workspace.root.clone();
         let root_path = root.join("Cargo.toml");
         let root_manifest = read_toml(&root_path)?;
+        let real = real_packages(&workspace, &root_manifest, real)?;
         let mut configs = Vec::new();
         for path in config::find_configs(&root)? {
             let doc = read_toml(&path)?;
@@ -90,12 +95,18 @@ impl Inputs {
             configs,
             toolchain: None,
             patched,
+            real,
             vendored,
             trees: BTreeMap::new(),
             real_paths: BTreeMap::new(),
         };
         inputs.read_manifests(&root_path)?;
-        for dir in inputs.patched.clone() {
+        for dir in inputs
+            .patched
+            .union(&inputs.real)
+            .cloned()
+            .collect::<Vec<_>>()
+        {
             let files = read_tree(&dir, Verbatim::Package, output)?;
             inputs.trees.insert((dir, Verbatim::Package), files);
         }
@@ -112,14 +123,19 @@ impl Inputs {
     }
 
     /// Directories of the local packages whose sources are no dependency input: all but the
-    /// patched ones. Derivation stubs them.
+    /// patched and real ones. Derivation stubs them.
     pub fn stubbed(&self) -> BTreeSet<PathBuf> {
         self.workspace
             .packages
             .keys()
-            .filter(|d| !self.patched.contains(*d))
+            .filter(|d| !self.is_verbatim(d))
             .cloned()
             .collect()
+    }
+
+    /// Whether the package in `dir` goes in with its real sources (patched or kept real).
+    pub fn is_verbatim(&self, dir: &Path) -> bool {
+        self.patched.contains(dir) || self.real.contains(dir)
     }
 
     /// The files of `dir` that go in verbatim as `what`, sorted by path.
@@ -214,6 +230,60 @@ impl Inputs {
     }
 }
 
+/// The directories of the packages to keep real: `names`, then the root manifest's
+/// `[workspace.metadata.cargo-prebuild] real`. Each must name a local package, and one kept
+/// real may depend (normally or to build) only on external and other real packages: against a
+/// stub, cook's artifact could never be reused by the real build.
+fn real_packages(ws: &Workspace, root: &Table, names: &[String]) -> Result<BTreeSet<PathBuf>> {
+    let mut names: Vec<String> = names.to_vec();
+    let listed = toml::table(root, "workspace")
+        .and_then(|w| toml::table(w, "metadata"))
+        .and_then(|m| toml::table(m, "cargo-prebuild"))
+        .and_then(|c| c.get("real"));
+    if let Some(listed) = listed {
+        let toml::Node::Value(toml_edit::Value::Array(list)) = listed else {
+            anyhow::bail!(
+                "`workspace.metadata.cargo-prebuild.real` in `{}` must be a list of package names",
+                ws.root.join("Cargo.toml").display()
+            );
+        };
+        names.extend(list.iter().filter_map(|v| v.as_str().map(str::to_string)));
+    }
+    let mut dirs = BTreeSet::new();
+    for name in &names {
+        let Some(dir) = ws
+            .packages
+            .iter()
+            .find(|(_, p)| &p.name == name)
+            .map(|(d, _)| d)
+        else {
+            // A per-image skeleton may have pruned it: then the image does not need it.
+            if ws.pruned_names.contains(name) {
+                continue;
+            }
+            anyhow::bail!("`--real {name}`: no local package named `{name}` in the workspace");
+        };
+        dirs.insert(dir.clone());
+    }
+    for dir in &dirs {
+        let Some(pkg) = ws.packages.get(dir) else {
+            continue;
+        };
+        for dep in &pkg.lib_path_deps {
+            if let Some(stubbed) = ws.packages.get(dep).filter(|_| !dirs.contains(dep)) {
+                anyhow::bail!(
+                    "`--real {}`: it depends on the local package `{}`, which would be a stub, so \
+                     cook's build of it could never be reused; keep `{}` real too",
+                    pkg.name,
+                    stubbed.name,
+                    stubbed.name
+                );
+            }
+        }
+    }
+    Ok(dirs)
+}
+
 fn read_toml(path: &Path) -> Result<Table> {
     toml::parse(&crate::fs::read_to_string(path)?, path)
 }
@@ -266,6 +336,7 @@ impl Inputs {
             configs: Vec::new(),
             toolchain: None,
             patched: BTreeSet::new(),
+            real: BTreeSet::new(),
             vendored: Vec::new(),
             trees: BTreeMap::new(),
             real_paths: BTreeMap::new(),

@@ -24,6 +24,7 @@ mod manifests;
 mod matching;
 mod minimal_key;
 mod per_image;
+mod real_packages;
 mod rebuild_local;
 mod secrets;
 mod seeded_cook;

@@ -40,6 +40,7 @@ fn package(name: &str, dir: &str, kinds: &[Kind], build_script: bool, deps: &[&s
         links: None,
         dep_names: deps.iter().map(|d| d.to_string()).collect(),
         path_deps: Vec::new(),
+        lib_path_deps: Vec::new(),
         workspace_root: PathBuf::from(ROOT),
         dir,
     }
@@ -84,6 +85,7 @@ fn inputs(lockfile: Option<&str>) -> Inputs {
         members: BTreeSet::from([app.dir.clone(), core.dir.clone()]),
         packages: BTreeMap::from([(app.dir.clone(), app), (core.dir.clone(), core)]),
         foreign_roots: BTreeSet::new(),
+        pruned_names: BTreeSet::new(),
     };
     Inputs::in_memory(workspace, root, manifests, lockfile.map(str::to_string))
 }
