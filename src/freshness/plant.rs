@@ -6,7 +6,9 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use super::{units, Context, Header, Record, RECORD_FILE};
+use super::context::Context;
+use super::record::{Header, Record, RECORD_FILE};
+use super::units;
 use crate::shell::Shell;
 
 /// Returns whether the seed was planted.
