@@ -29,7 +29,7 @@ use crate::shell::Shell;
 use context::Context;
 use files::{content_hash, local_paths};
 pub use record::RECORD_FILE;
-use record::{stamp, time, FileEntry, Header, Record};
+use record::{stamp, whole_second, FileEntry, Header, Record};
 pub use stale::stale_artifacts;
 use units::mtime;
 
@@ -127,7 +127,7 @@ pub fn begin(
         let hash = content_hash(&path, is_dir)?;
         let in_doubt = path.ancestors().any(|a| doubt.contains(a));
         let restore = match record.files.get(&key) {
-            Some(e) if !in_doubt && e.sha256 == hash => Some(time(e.mtime)),
+            Some(e) if !in_doubt && e.sha256 == hash => Some(whole_second(e.mtime)),
             _ => None,
         };
         let given = restore.unwrap_or(mark);

@@ -59,8 +59,11 @@ pub(super) fn stamp(t: FileTime) -> Stamp {
     (t.unix_seconds(), t.nanoseconds())
 }
 
-pub(super) fn time(s: Stamp) -> FileTime {
-    FileTime::from_unix_time(s.0, s.1)
+/// The recorded mtime cut to the whole second. Given back to an unchanged file, it stays no
+/// newer than every unit built from that content even when the seed's mtimes were cut to the
+/// second too (an image layer): cargo takes an input as fresh when not newer than the unit.
+pub(super) fn whole_second(s: Stamp) -> FileTime {
+    FileTime::from_unix_time(s.0, 0)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,7 +109,17 @@ impl Record {
         crate::fs::rename(&tmp, &path)
     }
 
+    /// Whether the record vouches for the unit: it is the very build the record was written
+    /// after. An image layer stores mtimes in whole seconds (a tar header), so a seed copied
+    /// out of an image (`COPY --from=<previous builder>`) carries the recorded mtime cut to the
+    /// second: that is the same build too. A re-stamp (`--timestamp`, Kaniko) or a rebuild by
+    /// a plain `cargo build` gives another second.
     pub(super) fn trusts(&self, unit: &Unit) -> bool {
-        !unit.stub && self.units.get(&unit.key) == Some(&stamp(unit.identity))
+        let now = stamp(unit.identity);
+        !unit.stub
+            && self
+                .units
+                .get(&unit.key)
+                .is_some_and(|&recorded| recorded == now || (now.1 == 0 && now.0 == recorded.0))
     }
 }
