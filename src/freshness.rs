@@ -27,7 +27,7 @@ use crate::cargo::CargoCommand;
 use crate::flags::Flags;
 use crate::shell::Shell;
 use context::Context;
-use files::{content_hash, local_paths};
+use files::{content_hash, content_hashes, local_paths};
 pub use record::RECORD_FILE;
 use record::{stamp, whole_second, FileEntry, Header, Record};
 pub use stale::stale_artifacts;
@@ -122,9 +122,10 @@ pub fn begin(
     let extra: Vec<PathBuf> = units.iter().flat_map(|u| u.inputs.clone()).collect();
     let mut hashed = BTreeMap::new();
     let (mut kept, mut changed) = (0usize, 0usize);
-    for (path, is_dir) in local_paths(&ctx.scope, &extra)? {
+    let paths: Vec<(PathBuf, bool)> = local_paths(&ctx.scope, &extra)?.into_iter().collect();
+    let hashes = content_hashes(&paths)?;
+    for ((path, is_dir), hash) in paths.into_iter().zip(hashes) {
         let key = ctx.key(&path);
-        let hash = content_hash(&path, is_dir)?;
         let in_doubt = path.ancestors().any(|a| doubt.contains(a));
         let restore = match record.files.get(&key) {
             Some(e) if !in_doubt && e.sha256 == hash => Some(whole_second(e.mtime)),

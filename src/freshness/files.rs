@@ -51,6 +51,35 @@ pub(super) fn local_paths(scope: &Scope, extra: &[PathBuf]) -> Result<BTreeMap<P
     Ok(out)
 }
 
+/// The content hash of each of `paths`, in order, on every available core: hundreds of small
+/// files whose reading, not hashing, is the cost.
+pub(super) fn content_hashes(paths: &[(PathBuf, bool)]) -> Result<Vec<String>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = paths.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(path, is_dir)| content_hash(path, *is_dir))
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut hashes = Vec::with_capacity(paths.len());
+        for part in parts {
+            let part = part
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("hashing local files panicked")))?;
+            hashes.extend(part);
+        }
+        Ok(hashes)
+    })
+}
+
 /// sha256 of a file's bytes, or of a directory's sorted entry names (a `rerun-if-changed`
 /// directory changes when an entry is added or removed).
 pub(super) fn content_hash(path: &Path, is_dir: bool) -> Result<String> {

@@ -220,7 +220,7 @@ fn seeded_build_recompiles_only_the_edited_crate_and_its_dependents() {
 
 /// An image layer stores mtimes in whole seconds (buildah's `COPY --from=<previous builder>`
 /// gives the seed exactly that): the seed still vouches for its units, and only the edited crate
-/// and its dependents compile.
+/// and its dependents compile. Files only the cook layer holds survive the planting.
 #[test]
 fn seed_with_whole_second_mtimes_as_an_image_layer_stores_them() {
     let p = workspace();
@@ -236,11 +236,33 @@ fn seed_with_whole_second_mtimes_as_an_image_layer_stores_them() {
         first.assert_compiled(&ALL, &format!("{what}: first image"));
         let seed = first.seed("seed");
         truncate_mtimes(&seed);
+        // Planting keeps what only the cook layer holds, and the cook layer's record: a seed
+        // without itoa's artifacts and with another cook record compiles no external crate.
+        for entry in walkdir::WalkDir::new(seed.join("debug"))
+            .min_depth(2)
+            .max_depth(2)
+        {
+            let entry = entry.unwrap();
+            if entry.file_name().to_string_lossy().contains("itoa") {
+                if entry.file_type().is_dir() {
+                    rm_rf(entry.path());
+                } else {
+                    fs::remove_file(entry.path()).unwrap();
+                }
+            }
+        }
+        fs::write(seed.join("cargo-prebuild-cook.json"), "{}").unwrap();
 
         p.edit("bottom/src/lib.rs", "format(1u32)", "format(2u32)");
         let second = images.build(stamps, &["--seed", seed.to_str().unwrap()], &[]);
         second.assert_compiled(&["bottom", "mid", "app"], &format!("{what}: bottom edited"));
         assert_eq!(second.app_output(), "2-d1 i1-m0", "{what}");
+        let cook_record = "target/cargo-prebuild-cook.json";
+        assert_eq!(
+            fs::read(second.builder.join(cook_record)).unwrap(),
+            fs::read(images.snapshot.join(cook_record)).unwrap(),
+            "{what}: the cook layer's record"
+        );
 
         let seed = second.seed("seed");
         truncate_mtimes(&seed);
