@@ -701,7 +701,7 @@ fi
 # only, nothing external, and the image prints the edit. Under `--timestamp` the seed's files are
 # re-stamped too: every member compiles (the record vouches for no unit), the edit is printed.
 seed_local_scenario() {
-  local df=$DF/Dockerfile.seed-local img=$NS/scenario-seed-local ws L prev i n
+  local df=$DF/Dockerfile.seed-local img=$NS/scenario-seed-local ws L prev i
   local final='cargo prebuild build --seed /seed' counts=()
   # local_compiled LOG: the workspace members the final build compiled, sorted, one line
   local_compiled() { compiled "$1" "$final" | grep -xE "$LOCAL_CRATES" | tr '\n' ' ' | sed 's/ $//'; }
@@ -720,9 +720,9 @@ seed_local_scenario() {
 b, f = (open(p).read().splitlines() for p in sys.argv[1:3])
 sys.exit(0 if any(f[i:i + len(b)] == b for i in range(len(f))) else 1)' "$blk" "$1"
   }
-  # build I PREVIOUS [BUD ARGS...]: the image (log s7-I.log), then its builder stage (all cache
+  # s7_build I PREVIOUS [BUD ARGS...]: the image (log s7-I.log), then its builder stage (all cache
   # hits) tagged as the next build's seed
-  build() {
+  s7_build() {
     local i=$1 prev=$2; shift 2
     L=$LOGS/s7-$i.log
     bud "$L" "$@" -f "$df" "${BC[@]}" --build-context "previous=$prev" -t "$img" "$ws" &&
@@ -743,7 +743,7 @@ sys.exit(0 if any(f[i:i + len(b)] == b for i in range(len(f))) else 1)' "$blk" "
   mkdir -p "$RUN/empty-seed/app/target"
 
   say "s7 cold: no previous builder image yet (an empty directory as the seed)"
-  if build cold "$RUN/empty-seed"; then
+  if s7_build cold "$RUN/empty-seed"; then
     show_steps "$L"
     check "7 cold: the seed is refused with a note" log_has "$L" 'note: seed `/seed` (holds no content record|does not exist)'
     check "7 cold: final build compiled every member" exactly "$L" "app greet numfmt"
@@ -766,7 +766,7 @@ sys.exit(0 if any(f[i:i + len(b)] == b for i in range(len(f))) else 1)' "$blk" "
       timestamp) say "s7 timestamp: greet edited, buildah bud --timestamp (every file of every new layer stamped alike)"
            args=(--timestamp 1600000000) ;;
     esac
-    if build "$i" "container-image://$img-builder-$prev" "${args[@]}"; then
+    if s7_build "$i" "container-image://$img-builder-$prev" "${args[@]}"; then
       show_steps "$L"
       check "7 $i: cook step is a cache hit" step_cached "$L" "$COOK"
       check "7 $i: the seed was planted" log_has "$L" 'Seeded .* from `/seed`'
