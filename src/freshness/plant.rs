@@ -6,7 +6,9 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use super::{units, Context, Header, Record, RECORD_FILE};
+use super::context::Context;
+use super::record::{Header, Record, RECORD_FILE};
+use super::units;
 use crate::shell::Shell;
 
 /// Returns whether the seed was planted.
@@ -88,6 +90,13 @@ fn move_tree(from: &Path, to: &Path) -> Result<usize> {
                 moved += 1;
                 continue;
             }
+            // A profile directory both hold: thousands of seed files against a cook layer's
+            // few dozen, so those join the seed's directory, which then takes its place.
+            if entry.depth() == 1 && swap_dir(entry.path(), &dest)? {
+                walk.skip_current_dir();
+                moved += 1;
+                continue;
+            }
             crate::fs::create_dir_all(&dest)?;
             continue;
         }
@@ -103,6 +112,43 @@ fn move_tree(from: &Path, to: &Path) -> Result<usize> {
         moved += 1;
     }
     Ok(moved)
+}
+
+/// Puts `seed_dir` in the place of `dest`, after moving into it the entries only `dest` holds
+/// (same-named files: the seed's win, as in `move_tree`). `false`, with nothing changed, when
+/// `seed_dir` cannot be renamed next to `dest` (another filesystem, an overlayfs lower layer
+/// in a container's `RUN`): then `move_tree` moves file by file.
+fn swap_dir(seed_dir: &Path, dest: &Path) -> Result<bool> {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staging = dest.with_file_name(format!(".{name}.cargo-prebuild-seed"));
+    let old = dest.with_file_name(format!(".{name}.cargo-prebuild-old"));
+    if !dest.is_dir() || staging.symlink_metadata().is_ok() || old.symlink_metadata().is_ok() {
+        return Ok(false);
+    }
+    if std::fs::rename(seed_dir, &staging).is_err() {
+        return Ok(false);
+    }
+    let mut walk = walkdir::WalkDir::new(dest).min_depth(1).into_iter();
+    while let Some(entry) = walk.next() {
+        let entry = entry.with_context(|| format!("failed to walk `{}`", dest.display()))?;
+        let rel = entry.path().strip_prefix(dest).unwrap_or(entry.path());
+        let into = staging.join(rel);
+        if into.symlink_metadata().is_ok() {
+            continue;
+        }
+        crate::fs::rename(entry.path(), &into)?;
+        if entry.file_type().is_dir() {
+            walk.skip_current_dir();
+        }
+    }
+    crate::fs::rename(dest, &old)?;
+    crate::fs::rename(&staging, dest)?;
+    std::fs::remove_dir_all(&old)
+        .with_context(|| format!("failed to remove `{}`", old.display()))?;
+    Ok(true)
 }
 
 fn copy_file(from: &Path, to: &Path, symlink: bool) -> Result<()> {

@@ -488,7 +488,7 @@ if want neg; then
 fi
 
 # ------------------------------------------------------------------ 6. scenarios
-NEED_TOOL=0; for s in s1 s2 s3 s4 s5 s6 reg; do want $s && NEED_TOOL=1; done
+NEED_TOOL=0; for s in s1 s2 s3 s4 s5 s6 s7 reg; do want $s && NEED_TOOL=1; done
 if [ "$NEED_TOOL" = 1 ]; then
   export_source
   TOOL=$NS/tool:$SRC_HASH
@@ -692,6 +692,105 @@ if want s6; then
   else
     fail "6 cache-mount control build"
   fi
+fi
+
+# s7: the final build seeded from the previous build's builder stage (the README's "Ephemeral
+# CI: seed the final build from the previous builder image", local crates judged by content).
+# A cold build (the seed an empty directory), then one-member edits of greet (app depends on it,
+# numfmt does not) with the sources stamped old (2001) and new (now): each compiles greet and app
+# only, nothing external, and the image prints the edit. Under `--timestamp` the seed's files are
+# re-stamped too: every member compiles (the record vouches for no unit), the edit is printed.
+seed_local_scenario() {
+  local df=$DF/Dockerfile.seed-local img=$NS/scenario-seed-local ws L prev i
+  local final='cargo prebuild build --seed /seed' counts=()
+  # local_compiled LOG: the workspace members the final build compiled, sorted, one line
+  local_compiled() { compiled "$1" "$final" | grep -xE "$LOCAL_CRATES" | tr '\n' ' ' | sed 's/ $//'; }
+  exactly() { # exactly LOG "CRATE CRATE": the final build compiled exactly these members
+    local got; got=$(local_compiled "$1")
+    [ "$got" = "$2" ] || { echo "    members compiled: '$got', expected '$2'"; return 1; }
+  }
+  # the recipe block under the README heading, as consecutive lines of the Dockerfile
+  recipe_in_readme() {
+    local blk=$RUN/readme-seed-local
+    awk '$0 == "### Ephemeral CI: seed the final build from the previous builder image" { s = 1; next }
+      s && /^#+ / { exit } s && /^```dockerfile$/ { b = 1; next } b && /^```$/ { exit } b { print }' \
+      "$REPO/README.md" >"$blk"
+    [ -s "$blk" ] || { echo "    README: no such recipe block"; return 1; }
+    python3 -c 'import sys
+b, f = (open(p).read().splitlines() for p in sys.argv[1:3])
+sys.exit(0 if any(f[i:i + len(b)] == b for i in range(len(f))) else 1)' "$blk" "$1"
+  }
+  # s7_build I PREVIOUS [BUD ARGS...]: the image (log s7-I.log), then its builder stage (all cache
+  # hits) tagged as the next build's seed
+  s7_build() {
+    local i=$1 prev=$2; shift 2
+    L=$LOGS/s7-$i.log
+    bud "$L" "$@" -f "$df" "${BC[@]}" --build-context "previous=$prev" -t "$img" "$ws" &&
+      bud "$LOGS/s7-$i-builder.log" "$@" -f "$df" "${BC[@]}" --build-context "previous=$prev" \
+        --target builder -t "$img-builder-$i" "$ws"
+  }
+  edit_greet() { # one member edited: greet's greeting gains a word
+    sed -i -E "s/\[\"hello\", (\"[a-z]+\", )?\"from\", \"greet\"\]/[\"hello\", \"$1\", \"from\", \"greet\"]/" "$ws/greet/src/lib.rs"
+    grep -q "\"$1\"" "$ws/greet/src/lib.rs"
+  }
+
+  say "s7: the final build seeded from the previous builder image (local crates by content)"
+  check "README: the recipe 'seed the final build from the previous builder image' is in Dockerfile.seed-local" \
+    recipe_in_readme "$HERE/Dockerfile.seed-local"
+  render "$HERE/Dockerfile.seed-local" "$df"
+  ws=$(new_ws seed-local)
+  set_label "$ws" fixture-sl
+  mkdir -p "$RUN/empty-seed/app/target"
+
+  say "s7 cold: no previous builder image yet (an empty directory as the seed)"
+  if s7_build cold "$RUN/empty-seed"; then
+    show_steps "$L"
+    check "7 cold: the seed is refused with a note" log_has "$L" 'note: seed `/seed` (holds no content record|does not exist)'
+    check "7 cold: final build compiled every member" exactly "$L" "app greet numfmt"
+    check "7 cold: final build compiled no external crate" no_external_compiled "$L" "$final"
+    check "7 cold: image prints the real output" output_is "$img" "$(expected fixture-sl 0.1.0)"
+    counts+=("cold: $(local_compiled "$L" | wc -w)")
+  else
+    fail "7 cold build"; return
+  fi
+
+  prev=cold
+  for i in old new timestamp; do
+    [ "$i" = timestamp ] && [ "$ENGINE" != buildah ] && continue
+    edit_greet "$i"
+    local args=()
+    case $i in
+      old) say "s7 old: greet edited, every source stamped 2001 (older than the seed's artifacts)"; age_tree "$ws" ;;
+      new) say "s7 new: greet edited, every source stamped now (newer than the seed's artifacts)"
+           find "$ws" -exec touch -h {} + ;;
+      timestamp) say "s7 timestamp: greet edited, buildah bud --timestamp (every file of every new layer stamped alike)"
+           args=(--timestamp 1600000000) ;;
+    esac
+    if s7_build "$i" "container-image://$img-builder-$prev" "${args[@]}"; then
+      show_steps "$L"
+      check "7 $i: cook step is a cache hit" step_cached "$L" "$COOK"
+      check "7 $i: the seed was planted" log_has "$L" 'Seeded .* from `/seed`'
+      if [ "$i" = timestamp ]; then
+        # --timestamp re-stamps the seed's files as they are copied in: the record can vouch for
+        # none of its units (README, Limitations), so every member compiles, never a stale one.
+        check "7 $i: seed re-stamped, no unit vouched for: final build compiled every member" \
+          exactly "$L" "app greet numfmt"
+      else
+        check "7 $i: final build compiled greet and its dependent app, not numfmt" exactly "$L" "app greet"
+      fi
+      check "7 $i: final build compiled no external crate" no_external_compiled "$L" "$final"
+      check "7 $i: image prints the edit" output_is "$img" "$(GREET_EXTRA="$i " expected fixture-sl 0.1.0)"
+      counts+=("$i: $(local_compiled "$L" | wc -w)")
+    else
+      fail "7 $i build"; return
+    fi
+    prev=$i
+  done
+  echo "    members compiled by the final build (of 3): ${counts[*]}"
+}
+if want s7; then
+  if [ "$ENGINE" = buildah ]; then seed_local_scenario
+  else echo "NOTE: s7 needs named build contexts (--build-context), which docker 20.10 lacks: skipped"; fi
 fi
 
 if want reg; then

@@ -213,6 +213,73 @@ fn seeded_build_recompiles_only_the_edited_crate_and_its_dependents() {
     }
 }
 
+/// An image layer stores mtimes in whole seconds (buildah's `COPY --from=<previous builder>`
+/// gives the seed exactly that): the seed still vouches for its units, and only the edited crate
+/// and its dependents compile. Files only the cook layer holds survive the planting.
+#[test]
+fn seed_with_whole_second_mtimes_as_an_image_layer_stores_them() {
+    let p = workspace();
+    let mut images = Images::new(&p);
+    for stamps in [Stamps::Older, Stamps::Now] {
+        let what = format!("{stamps:?}, whole-second seed");
+        p.write(
+            "bottom/src/lib.rs",
+            "pub fn value() -> String { itoa::Buffer::new().format(1u32).to_string() }\n",
+        );
+        let missing = p.sandbox().join("no-seed");
+        let first = images.build(stamps, &["--seed", missing.to_str().unwrap()], &[]);
+        first.assert_compiled(&ALL, &format!("{what}: first image"));
+        let seed = first.seed("seed");
+        truncate_mtimes(&seed);
+        // Planting keeps what only the cook layer holds, and the cook layer's record: a seed
+        // without itoa's artifacts and with another cook record compiles no external crate.
+        for entry in walkdir::WalkDir::new(seed.join("debug"))
+            .min_depth(2)
+            .max_depth(2)
+        {
+            let entry = entry.unwrap();
+            if entry.file_name().to_string_lossy().contains("itoa") {
+                if entry.file_type().is_dir() {
+                    rm_rf(entry.path());
+                } else {
+                    fs::remove_file(entry.path()).unwrap();
+                }
+            }
+        }
+        fs::write(seed.join("cargo-prebuild-cook.json"), "{}").unwrap();
+
+        p.edit("bottom/src/lib.rs", "format(1u32)", "format(2u32)");
+        let second = images.build(stamps, &["--seed", seed.to_str().unwrap()], &[]);
+        second.assert_compiled(&["bottom", "mid", "app"], &format!("{what}: bottom edited"));
+        assert_eq!(second.app_output(), "2-d1 i1-m0", "{what}");
+        let cook_record = "target/cargo-prebuild-cook.json";
+        assert_eq!(
+            fs::read(second.builder.join(cook_record)).unwrap(),
+            fs::read(images.snapshot.join(cook_record)).unwrap(),
+            "{what}: the cook layer's record"
+        );
+
+        let seed = second.seed("seed");
+        truncate_mtimes(&seed);
+        let third = images.build(stamps, &["--seed", seed.to_str().unwrap()], &[]);
+        third.assert_compiled(&[], &format!("{what}: unchanged"));
+        assert_eq!(third.app_output(), "2-d1 i1-m0", "{what}");
+    }
+}
+
+/// Every mtime under `dir` cut to the whole second below, as a tar header stores it.
+fn truncate_mtimes(dir: &Path) {
+    for entry in walkdir::WalkDir::new(dir).contents_first(true) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_symlink() {
+            continue;
+        }
+        let m = FileTime::from_last_modification_time(&entry.metadata().unwrap());
+        let whole = FileTime::from_unix_time(m.unix_seconds(), 0);
+        filetime::set_file_times(entry.path(), whole, whole).unwrap();
+    }
+}
+
 #[test]
 fn included_files_build_script_inputs_env_and_features_are_rebuilt() {
     let p = workspace();
