@@ -8,34 +8,33 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::context::{BuildContext, Output, Subcommand, Targets};
+use crate::context::BuildContext;
 use crate::record::{Mismatch, Record, GRAPH_KINDS};
 use crate::shell::Shell;
 use crate::skeleton::stubs::STUB_DIR;
 use crate::units::{self, package_desc};
 use crate::verify::Findings;
 
-/// Sharpens the mismatches with cargo's unit graph, when cook recorded one and cargo gives the
-/// build's: the selection, feature, profile and target differences then say exactly which
+/// Sharpens the mismatches with cargo's unit graph, when cook recorded one and cargo gave the
+/// build's (`graph`, asked for only when cook recorded one): the selection, feature, profile and target differences then say exactly which
 /// external packages compile anew, and go unsaid when none does. Without the graphs they say
 /// "may", and so do they when an earlier build left units of those packages in the target dir
 /// (cargo may find the ones it plans among them, fresh).
 pub fn predict(
     cook: &Record,
     ctx: &BuildContext,
+    graph: Option<Result<units::UnitGraph>>,
     mismatches: &mut Vec<Mismatch>,
     shell: &Shell,
 ) -> Result<()> {
-    let changed = cook.unit_graph.as_ref().and_then(|cooked| {
-        let cmd = ctx.build_command(Subcommand::Build, Targets::AsGiven, Output::Listing);
-        match units::unit_graph(&cmd) {
-            Ok(graph) => Some(units::predict(cooked, &graph)),
-            Err(err) => {
-                shell.verbose("Skipped", format!("the unit graph: {err:#}"));
-                None
-            }
+    let changed = match (&cook.unit_graph, graph) {
+        (Some(cooked), Some(Ok(graph))) => Some(units::predict(cooked, &graph)),
+        (_, Some(Err(err))) => {
+            shell.verbose("Skipped", format!("the unit graph: {err:#}"));
+            None
         }
-    });
+        _ => None,
+    };
     let Some(changed) = changed else {
         for m in mismatches.iter_mut() {
             if GRAPH_KINDS.contains(&m.what.as_str()) {

@@ -198,8 +198,7 @@ struct Compared {
 
 fn compare(options: &BuildOptions, shell: &Shell) -> Result<Compared> {
     let ctx = &options.ctx;
-    let ws = ctx.workspace()?;
-    let target_dir = &ws.target_directory;
+    let target_dir = &ctx.target_dir()?;
     let Some(cook) = Record::read(target_dir)? else {
         let path = target_dir.join(record::RECORD_FILE);
         if options.deny_rebuild || options.verify {
@@ -227,9 +226,28 @@ fn compare(options: &BuildOptions, shell: &Shell) -> Result<Compared> {
             target_dir.join(record::RECORD_FILE).display()
         );
     }
-    let now = Record::capture(Subcommand::Build, ctx, &ctx.rustc()?)?;
+    // The build's unit graph (when cook recorded one to compare with) is asked for while the
+    // workspace, the toolchain and the config are read: each waits on a process.
+    let (now, graph) = std::thread::scope(|scope| {
+        let graph = cook.unit_graph.is_some().then(|| {
+            scope.spawn(|| {
+                let cmd = ctx.build_command(Subcommand::Build, Targets::AsGiven, Output::Listing);
+                crate::units::unit_graph(&cmd)
+            })
+        });
+        let now = ctx.workspace().and_then(|ws| {
+            let now = Record::capture(Subcommand::Build, ctx, &ctx.rustc()?)?;
+            Ok((ws, now))
+        });
+        let graph = graph.map(|g| {
+            g.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the unit graph call panicked")))
+        });
+        (now, graph)
+    });
+    let (ws, now) = now?;
     let mut mismatches = record::mismatches(&cook, &now, &ws);
-    crate::gate::predict(&cook, ctx, &mut mismatches, shell)?;
+    crate::gate::predict(&cook, ctx, graph, &mut mismatches, shell)?;
     Ok(Compared {
         mismatches,
         cook: Some(cook),
