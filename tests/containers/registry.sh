@@ -1,4 +1,5 @@
-# tests/containers/registry.sh: the "reg" scenario of run.sh (sourced by it; buildah only).
+# tests/containers/registry.sh: the "reg" scenario of run.sh (sourced by it; buildah, and
+# reg_scenario_docker for the docker engine).
 #
 # Ephemeral CI for real: builders with empty image stores that share nothing but an OCI
 # registry on loopback (Debian's docker-registry, the CNCF distribution registry, plain HTTP on
@@ -19,8 +20,13 @@
 #   B3        another empty store, a source edit after the bump, with Dockerfile.seed as the
 #             only Dockerfile: B2 moved app-deps:latest, so the seed copy and the cook re-run
 #             once, and compile no external crate (every unit in the new seed is fresh)
-#   Each runner (but B3) also builds cargo-chef's README recipe (Dockerfile.cargo-chef), for the
+#   B4        another empty store, another source edit with Dockerfile.seed: the seed has not
+#             moved since B3, so the cook step is a cache hit pulled from the registry again
+#   Each runner (but B3, B4) also builds cargo-chef's README recipe (Dockerfile.cargo-chef), for the
 #   side-by-side figures; the two recipes' layers share nothing but the base images.
+#   F1, F2    fleet.sh: B4's store and an empty one build Dockerfile.sccache (the README's
+#             fleet recipe) without the layer cache, sharing an sccache backend (Redis on
+#             loopback); F2's compiles are all sccache hits served by Redis
 # Each build's wall time and the external crates it compiled go to a table at the end.
 
 REG_NS=cargo-prebuild-test
@@ -30,9 +36,10 @@ REG_TABLE=()
 REG_ALL='aho-corasick cfg-if itoa memchr regex-syntax smallvec'
 REG_CLOSURE='aho-corasick memchr'
 
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 registry_start() {
   local port i
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$(free_port)
   REG=127.0.0.1:$port
   REG_DIR=$RUN/registry
   mkdir -p "$REG_DIR/data"
@@ -136,7 +143,7 @@ reg_build() {
   dt=$(since "$t0")
   show_steps "$log"
   ext=$(externals "$log")
-  REG_TABLE+=("$(printf '%-48s %7ss %3s  %s' "$row" "$dt" "$(count_words "$ext")" "$ext")")
+  REG_TABLE+=("$(printf '%-58s %7ss %3s  %s' "$row" "$dt" "$(count_words "$ext")" "$ext")")
   return "$rc"
 }
 pull_bases() { # pull_bases STORE TOOL...: what every runner pulls before building
@@ -149,8 +156,9 @@ pull_bases() { # pull_bases STORE TOOL...: what every runner pulls before buildi
 }
 
 reg_scenario() {
-  local wsa wsb1 wsb2 wsb3 stores=$RUN/stores dfp dfs dfc cold_ext seed_ext chef_tool img L
+  local wsa wsb1 wsb2 wsb3 wsb4 stores=$RUN/stores dfp dfs dfc cold_ext seed_ext chef_tool img L
   say "reg: ephemeral runners sharing nothing but a registry on loopback"
+  REG_T0=$(now)
   if ! check "reg: README ephemeral-CI recipe is in tests/containers/Dockerfile.seed, verbatim" \
     readme_has_block "$HERE/Dockerfile.seed" '### Ephemeral CI: seed the cook from the previous dependency image'; then
     return
@@ -192,6 +200,7 @@ reg_scenario() {
   wsb1=$(new_ws reg-b1 registry); set_label "$wsb1" reg-v2
   wsb2=$(new_ws reg-b2 registry registry-bump); set_label "$wsb2" reg-v3
   wsb3=$(new_ws reg-b3 registry registry-bump); set_label "$wsb3" reg-v4
+  wsb4=$(new_ws reg-b4 registry registry-bump); set_label "$wsb4" reg-v5
 
   local CCOOK='cargo chef cook'
   # Three runners, each with an empty store (A: the previous CI run; B1, B2: this one after a
@@ -287,9 +296,27 @@ reg_scenario() {
   fi
   drop_store "$stores/b3"
 
+  say "reg B4: another empty store, another source edit with the seed recipe (the seed has not moved since B3)"
+  t0=$(now)
+  pull_bases "$stores/b4" cargo-prebuild || return
+  L=$LOGS/reg-b4-edit.log
+  if reg_build "cargo-prebuild  B4  source edit, seed recipe" "$stores/b4" "$L" -f "$dfs" \
+    --build-context "deps=docker-image://$REG/$REG_NS/app-deps:latest" -t "$NS/scenario-reg" "$wsb4"; then
+    # the steady state: B3 pushed the seeded cook's layer, keyed by the same seed and skeleton
+    check "reg B4: cook step is a cache hit pulled from the registry again" pulled_from_registry "$L" "$COOK"
+    check "reg B4: no external crate compiled" test -z "$(externals "$L")"
+    check "reg B4: image prints the edit" in_store "$stores/b4" output_is "$NS/scenario-reg" "$(expected reg-v5 0.1.0)"
+  else
+    fail "reg B4: second source-edit build with the seed recipe"
+  fi
+  TIMES+=("$(printf '%-44s %6ss' "[$ENGINE] reg B4, all (pulls included)" "$(since "$t0")")")
+
+  reg_fleet b4   # takes B4's store down
+
   say "reg: builds on empty stores (wall time, external crates compiled)"
-  printf '%-48s %8s %3s  %s\n' "build (runner, step)" wall ext "external crates compiled"
+  printf '%-58s %8s %3s  %s\n' "build (runner, step)" wall ext "external crates compiled"
   printf '%s\n' "${REG_TABLE[@]}"
+  TIMES+=("$(printf '%-44s %6ss' "[$ENGINE] reg, all" "$(since "$REG_T0")")")
 }
 
 # ------------------------------------------------------------------ docker 20.10
@@ -298,7 +325,8 @@ reg_scenario() {
 # which records the cache of the stages that make up the image built, and `--cache-from
 # <image>`. So the dependency image (`--target builder`, inline cache) is also the cache
 # source, and the seed recipe gets its `deps` stage from a `FROM <registry>/app-deps:latest AS
-# deps` line. Each runner is a dockerd of its own with an empty data-root.
+# deps` line. Each runner is a dockerd of its own with an empty data-root. cargo-chef's recipe
+# runs the same way on A, B1 and B2: its builder stage with the inline cache is app-chef-deps.
 
 # docker_up DIR: start an empty dockerd for one runner (its exec-root is short: containerd's
 # socket path must fit in a sockaddr_un)
@@ -330,12 +358,12 @@ dpush() { # dpush IMAGE REF
   [ "$rc" = 0 ] || tail -5 "$LOGS/push.log"
   return "$rc"
 }
-dpull_bases() {
+dpull_bases() { # dpull_bases [TOOL]: the tool image (default cargo-prebuild) and debian
   local img t0; t0=$(now)
-  for img in cargo-prebuild debian; do
+  for img in "${1:-cargo-prebuild}" debian; do
     "${DOCKER[@]}" pull -q "$REG/$REG_NS/$img" >/dev/null || { fail "pull $img from the registry"; return 1; }
   done
-  echo "    pulled cargo-prebuild and debian from the registry in $(since "$t0") s (not timed below)"
+  echo "    pulled ${1:-cargo-prebuild} and debian from the registry in $(since "$t0") s (not timed below)"
 }
 # dreg_build ROW LOG BUD-ARGS...: a timed build (in the daemon in_daemon chose)
 dreg_build() {
@@ -345,26 +373,46 @@ dreg_build() {
   dt=$(since "$t0")
   show_steps "$log"
   ext=$(externals "$log")
-  REG_TABLE+=("$(printf '%-48s %7ss %3s  %s' "$row" "$dt" "$(count_words "$ext")" "$ext")")
+  REG_TABLE+=("$(printf '%-58s %7ss %3s  %s' "$row" "$dt" "$(count_words "$ext")" "$ext")")
   return "$rc"
 }
-# cache_imported LOG TEXT: the step is CACHED in a build that imported its cache from the registry
+# cache_imported LOG TEXT [REPO]: the step is CACHED in a build that imported its cache from
+# the registry's REPO (default app-deps)
 cache_imported() {
   step_cached "$1" "$2" || { echo "    step '$2': $(step_status "$1" "$2")"; return 1; }
-  grep -q "importing cache manifest from $REG/$REG_NS/app-deps" "$1" \
-    || { echo "    no cache imported from $REG/$REG_NS/app-deps"; return 1; }
+  grep -q "importing cache manifest from $REG/$REG_NS/${3:-app-deps}:" "$1" \
+    || { echo "    no cache imported from $REG/$REG_NS/${3:-app-deps}"; return 1; }
+}
+# dchef_tool: cargo-chef's tool image into the registry. From the main dockerd if it has it, else
+# from the buildah store of the same work dir (.ci/run builds it there first: compiling
+# cargo-chef again would cost minutes), else built here once (it then stays, like the base images).
+dchef_tool() {
+  local img=$NS/cargo-chef:0.1.78 b=(buildah --root "$WORK/storage/root" --runroot "$WORK/storage/run" --storage-driver overlay)
+  if ! has_image "$img" && "${b[@]}" inspect --type image "$img" >/dev/null 2>&1; then
+    "${b[@]}" push --tls-verify=false --disable-compression --quiet "$img" "docker://$REG/$REG_NS/cargo-chef" >>"$LOGS/push.log" 2>&1 \
+      && { echo "    cargo-chef tool image pushed from the buildah store of $WORK"; return 0; }
+  fi
+  if ! has_image "$img"; then
+    say "reg docker: cargo install cargo-chef --locked --version 0.1.78 (once per work dir)"
+    render "$HERE/Dockerfile.cargo-chef" "$DF/Dockerfile.cargo-chef-tool" 0
+    bud "$LOGS/dreg-chef-tool.log" -f "$DF/Dockerfile.cargo-chef-tool" --target chef -t "$img" "$RUN/tmp" || return 1
+  fi
+  dpush "$img" "$REG_NS/cargo-chef"
 }
 
 reg_scenario_docker() {
-  local d=$RUN/dockers dfp dfs wsa wsb1 wsb2 cold_ext seed_ext L digest
-  local INLINE=(--build-arg BUILDKIT_INLINE_CACHE=1) FROMC
+  local d=$RUN/dockers dfp dfs dfc wsa wsb1 wsb2 cold_ext seed_ext L digest CCOOK='cargo chef cook'
+  local INLINE=(--build-arg BUILDKIT_INLINE_CACHE=1) FROMC CHEFC t0 chef_t=0
   say "reg (docker 20.10): ephemeral runners sharing nothing but a registry on loopback"
+  REG_T0=$(now)
   registry_start
   FROMC=(--cache-from "$REG/$REG_NS/app-deps:latest")
-  dpush "$NS/debian" "$REG_NS/debian" && dpush "$TOOL" "$REG_NS/cargo-prebuild" \
+  CHEFC=(--cache-from "$REG/$REG_NS/app-chef-deps:latest")
+  dpush "$NS/debian" "$REG_NS/debian" && dpush "$TOOL" "$REG_NS/cargo-prebuild" && dchef_tool \
     || { fail "reg docker: push the base and tool images"; return; }
-  dfp=$DF/Dockerfile.reg; dfs=$DF/Dockerfile.reg-seed
+  dfp=$DF/Dockerfile.reg; dfs=$DF/Dockerfile.reg-seed; dfc=$DF/Dockerfile.reg-chef
   render_reg "$HERE/Dockerfile" "$dfp" cargo-prebuild
+  render_reg "$HERE/Dockerfile.cargo-chef" "$dfc" cargo-chef
   { echo "FROM $REG/$REG_NS/app-deps:latest AS deps"; cat "$HERE/Dockerfile.seed"; } >"$RUN/Dockerfile.seed-deps"
   render_reg "$RUN/Dockerfile.seed-deps" "$dfs" cargo-prebuild
   wsa=$(new_ws dreg-a registry); set_label "$wsa" reg-v1
@@ -389,6 +437,22 @@ reg_scenario_docker() {
   else
     fail "reg docker A: cold build"
   fi
+  # cargo-chef's recipe the same way: its builder stage with the inline cache is the cache source
+  t0=$(now)
+  in_daemon "$d/a" dpull_bases cargo-chef >/dev/null || { docker_down "$d/a"; return; }
+  L=$LOGS/dreg-chef-a-cold.log
+  if in_daemon "$d/a" dreg_build "cargo-chef      A   cold (docker)" "$L" -f "$dfc" "${INLINE[@]}" --target builder -t "$NS/app-chef-deps" "$wsa"; then
+    check "reg docker chef A: cook compiled every external crate" test "$(echo $(external_compiled "$L" "$CCOOK"))" = "$REG_ALL"
+    check "reg docker chef A: pushed app-chef-deps:latest (inline cache)" in_daemon "$d/a" dpush "$NS/app-chef-deps" "$REG_NS/app-chef-deps:latest"
+    if in_daemon "$d/a" bud "$LOGS/dreg-chef-a-image.log" -f "$dfc" -t "$NS/scenario-reg-chef" "$wsa"; then
+      check "reg docker chef A: image prints the real output" in_daemon "$d/a" output_is "$NS/scenario-reg-chef" "$(expected reg-v1 0.1.0)"
+    else
+      fail "reg docker chef A: runtime image"
+    fi
+  else
+    fail "reg docker chef A: cold build"
+  fi
+  chef_t=$(awk -v a="$chef_t" -v b="$(since "$t0")" 'BEGIN { print a + b }')
   docker_down "$d/a"
 
   say "reg docker B1: another empty dockerd, source edit, --cache-from app-deps:latest"
@@ -402,6 +466,17 @@ reg_scenario_docker() {
   else
     fail "reg docker B1: source-edit build"
   fi
+  t0=$(now)
+  in_daemon "$d/b1" dpull_bases cargo-chef >/dev/null || { docker_down "$d/b1"; return; }
+  L=$LOGS/dreg-chef-b1-edit.log
+  if in_daemon "$d/b1" dreg_build "cargo-chef      B1  source edit (docker)" "$L" -f "$dfc" "${CHEFC[@]}" -t "$NS/scenario-reg-chef" "$wsb1"; then
+    check "reg docker chef B1: cook step CACHED, cache imported from the registry" cache_imported "$L" "$CCOOK" app-chef-deps
+    check "reg docker chef B1: no external crate compiled" test -z "$(externals "$L")"
+    check "reg docker chef B1: image prints the edit" in_daemon "$d/b1" output_is "$NS/scenario-reg-chef" "$(expected reg-v2 0.1.0)"
+  else
+    fail "reg docker chef B1: source-edit build"
+  fi
+  chef_t=$(awk -v a="$chef_t" -v b="$(since "$t0")" 'BEGIN { print a + b }')
   docker_down "$d/b1"
 
   say "reg docker B2: another empty dockerd, dependency bump, cook --seed from app-deps:latest"
@@ -418,9 +493,25 @@ reg_scenario_docker() {
   else
     fail "reg docker B2: dependency-bump build"
   fi
-  docker_down "$d/b2"
+  t0=$(now)
+  in_daemon "$d/b2" dpull_bases cargo-chef >/dev/null || { docker_down "$d/b2"; return; }
+  L=$LOGS/dreg-chef-b2-bump.log
+  if in_daemon "$d/b2" dreg_build "cargo-chef      B2  dependency bump (docker)" "$L" -f "$dfc" "${CHEFC[@]}" -t "$NS/scenario-reg-chef" "$wsb2"; then
+    check "reg docker chef B2: cook re-ran and compiled every external crate again" \
+      test "$(echo $(external_compiled "$L" "$CCOOK"))" = "$REG_ALL"
+    check "reg docker chef B2: image prints the output" in_daemon "$d/b2" output_is "$NS/scenario-reg-chef" "$(expected reg-v3 0.1.0)"
+  else
+    fail "reg docker chef B2: dependency-bump build"
+  fi
+  chef_t=$(awk -v a="$chef_t" -v b="$(since "$t0")" 'BEGIN { print a + b }')
+  TIMES+=("$(printf '%-44s %6ss' "[$ENGINE] reg cargo-chef runs (pulls included)" "$chef_t")")
+
+  reg_fleet b2   # takes B2's dockerd down
 
   say "reg docker: builds on empty dockerds (wall time, external crates compiled)"
-  printf '%-48s %8s %3s  %s\n' "build (runner, step)" wall ext "external crates compiled"
+  printf '%-58s %8s %3s  %s\n' "build (runner, step)" wall ext "external crates compiled"
   printf '%s\n' "${REG_TABLE[@]}"
+  TIMES+=("$(printf '%-44s %6ss' "[$ENGINE] reg, all" "$(since "$REG_T0")")")
 }
+
+. "$HERE/fleet.sh"

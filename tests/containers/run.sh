@@ -286,6 +286,7 @@ cleanup() {
   local rc=$?
   set +e
   if [ -n "$REG_PID" ]; then kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null; fi
+  declare -F redis_stop >/dev/null && redis_stop   # the reg scenario's fleet Redis (fleet.sh)
   if [ -d "$RUN/stores" ] && declare -F drop_store >/dev/null; then
     for s in "$RUN"/stores/*; do [ -d "$s" ] && drop_store "$s"; done
   fi
