@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Result;
 
@@ -77,7 +77,7 @@ pub struct BuildContext {
     cargo: CargoCommand,
     configs: Cached<Vec<PathBuf>>,
     local_target_dir: Cached<Option<PathBuf>>,
-    workspace: Cached<WorkspaceInfo>,
+    metadata: Cached<Arc<cargo_metadata::Metadata>>,
     rustc: Cached<String>,
 }
 
@@ -120,7 +120,7 @@ impl BuildContext {
             extra,
             configs: Cached::default(),
             local_target_dir: Cached::default(),
-            workspace: Cached::default(),
+            metadata: Cached::default(),
             rustc: Cached::default(),
         }
     }
@@ -236,17 +236,28 @@ impl BuildContext {
         self.target_dir()
     }
 
-    /// What `cargo metadata --no-deps` says of the workspace (one call per run); its target
-    /// directory is `--target-dir` when one is given.
-    pub fn workspace(&self) -> Result<WorkspaceInfo> {
-        self.workspace.get_or_try(|| {
-            let mut ws =
-                crate::cargo::metadata_no_deps(&self.cargo, &self.flags.locate_args(false))?;
-            if let Some(dir) = &self.flags.asked.target_dir {
-                ws.target_directory = dir.clone();
-            }
-            Ok(ws)
+    /// `cargo metadata --no-deps` of the workspace: one call per run, shared by every reader.
+    fn metadata(&self) -> Result<Arc<cargo_metadata::Metadata>> {
+        self.metadata.get_or_try(|| {
+            let args = self.flags.locate_args(false);
+            crate::cargo::metadata_no_deps(&self.cargo, &args).map(Arc::new)
         })
+    }
+
+    /// What cargo says of the workspace: members, target and build directories (the target
+    /// directory is `--target-dir` when one is given).
+    pub fn workspace(&self) -> Result<WorkspaceInfo> {
+        let mut ws = WorkspaceInfo::from_metadata(&*self.metadata()?);
+        if let Some(dir) = &self.flags.asked.target_dir {
+            ws.target_directory = dir.clone();
+        }
+        Ok(ws)
+    }
+
+    /// The workspace model (packages, their targets and path dependencies), from the same
+    /// `cargo metadata` call.
+    pub fn model(&self) -> Result<crate::workspace::Workspace> {
+        crate::workspace::Workspace::from_metadata(&*self.metadata()?)
     }
 
     /// `rustc -vV` of the toolchain cargo uses here (one call per run).

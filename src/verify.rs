@@ -137,8 +137,7 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
 /// local package sharing its name with a registry crate cannot be cleaned by name (cargo
 /// would delete the registry crate's artifacts too): its sources are touched instead.
 fn clean_local(ctx: &BuildContext, shell: &Shell) -> Result<()> {
-    let manifest = ctx.dir.join("Cargo.toml");
-    let ws = crate::workspace::Workspace::load(Some(&manifest))?;
+    let ws = ctx.model()?;
     let lock = ctx.dir.join("Cargo.lock");
     let external = match crate::fs::read_if_exists(&lock)? {
         Some(bytes) => {

@@ -128,7 +128,12 @@ pub struct Workspace {
 impl Workspace {
     /// Loads the workspace that `manifest_path` (or the current directory) belongs to.
     pub fn load(manifest_path: Option<&Path>) -> Result<Workspace> {
-        let metadata = metadata(manifest_path)?;
+        Workspace::from_metadata(&metadata(manifest_path)?)
+    }
+
+    /// The workspace `metadata` (a `cargo metadata --no-deps`) describes, with the out-of-root
+    /// path dependencies it reaches (their workspaces are asked for in turn).
+    pub fn from_metadata(metadata: &Metadata) -> Result<Workspace> {
         let mut paths = Canonical::default();
         let root = paths.resolve(metadata.workspace_root.as_std_path())?;
         let mut ws = Workspace {
@@ -138,7 +143,7 @@ impl Workspace {
             foreign_roots: BTreeSet::new(),
             pruned_names: BTreeSet::new(),
         };
-        for pkg in ws.add_metadata(&metadata, &mut paths)? {
+        for pkg in ws.add_metadata(metadata, &mut paths)? {
             ws.members.insert(pkg);
         }
         ws.follow_path_deps(&mut paths)?;

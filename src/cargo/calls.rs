@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
+use cargo_metadata::{Metadata, PackageId};
 
 use super::CargoCommand;
 
@@ -23,47 +23,40 @@ pub struct WorkspaceInfo {
     pub default_members: Vec<String>,
 }
 
+impl WorkspaceInfo {
+    pub fn from_metadata(meta: &Metadata) -> WorkspaceInfo {
+        let name_of = |id: &PackageId| {
+            meta.packages
+                .iter()
+                .find(|p| &p.id == id)
+                .map(|p| p.name.to_string())
+        };
+        let default_members = if meta.workspace_default_members.is_available() {
+            meta.workspace_default_members
+                .iter()
+                .filter_map(name_of)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        WorkspaceInfo {
+            target_directory: meta.target_directory.clone().into_std_path_buf(),
+            build_directory: meta.build_directory.clone().map(|d| d.into_std_path_buf()),
+            workspace_root: meta.workspace_root.clone().into_std_path_buf(),
+            members: meta.workspace_members.iter().filter_map(name_of).collect(),
+            default_members,
+        }
+    }
+}
+
 /// One `cargo metadata --no-deps` with `args` (config and lock flags).
-pub fn metadata_no_deps(base: &CargoCommand, args: &[OsString]) -> Result<WorkspaceInfo> {
+pub fn metadata_no_deps(base: &CargoCommand, args: &[OsString]) -> Result<Metadata> {
     let mut cmd = base.clone();
     cmd.args(["metadata", "--no-deps", "--format-version", "1"])
         .args(args);
     let output = cmd.output()?;
-    #[derive(Deserialize)]
-    struct Pkg {
-        id: String,
-        name: String,
-    }
-    #[derive(Deserialize)]
-    struct Meta {
-        target_directory: PathBuf,
-        #[serde(default)]
-        build_directory: Option<PathBuf>,
-        workspace_root: PathBuf,
-        packages: Vec<Pkg>,
-        workspace_members: Vec<String>,
-        #[serde(default)]
-        workspace_default_members: Vec<String>,
-    }
-    let meta: Meta = serde_json::from_slice(&output.stdout)
-        .with_context(|| format!("failed to parse the output of `{cmd}`"))?;
-    let name_of = |id: &String| {
-        meta.packages
-            .iter()
-            .find(|p| &p.id == id)
-            .map(|p| p.name.clone())
-    };
-    Ok(WorkspaceInfo {
-        target_directory: meta.target_directory.clone(),
-        build_directory: meta.build_directory.clone(),
-        workspace_root: meta.workspace_root.clone(),
-        members: meta.workspace_members.iter().filter_map(name_of).collect(),
-        default_members: meta
-            .workspace_default_members
-            .iter()
-            .filter_map(name_of)
-            .collect(),
-    })
+    serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("failed to parse the output of `{cmd}`"))
 }
 
 /// `cargo clean --package SPEC... ARGS --quiet`: cargo removes the packages' artifacts in

@@ -25,7 +25,7 @@ pub struct Context {
 
 impl Context {
     pub fn resolve(build: &BuildContext) -> Result<Context> {
-        let ws = crate::workspace::Workspace::load(Some(&build.dir.join("Cargo.toml")))?;
+        let ws = build.model()?;
         let target_dir = build.target_dir()?;
         let target_dir = crate::fs::canonicalize(&target_dir).unwrap_or(target_dir);
         let targets = build.targets()?;
