@@ -254,6 +254,17 @@ impl BuildContext {
         Ok(ws)
     }
 
+    /// Names of the non-local packages in the workspace's `Cargo.lock` (none without one).
+    pub fn external_packages(&self) -> Result<std::collections::BTreeSet<String>> {
+        let lock = self.workspace()?.workspace_root.join("Cargo.lock");
+        match crate::fs::read_if_exists(&lock)? {
+            Some(bytes) => {
+                crate::skeleton::lockfile::external_names(&String::from_utf8_lossy(&bytes), &lock)
+            }
+            None => Ok(Default::default()),
+        }
+    }
+
     /// The workspace model (packages, their targets and path dependencies), from the same
     /// `cargo metadata` call.
     pub fn model(&self) -> Result<crate::workspace::Workspace> {

@@ -106,13 +106,7 @@ pub fn judge_target_dir(cook: &Record, ctx: &BuildContext, findings: &mut Findin
     let target_dir = &ws.target_directory;
     let units_dir = ctx.build_dir()?;
     if let Some(cooked) = &cook.units {
-        let lock = ws.workspace_root.join("Cargo.lock");
-        let external = match crate::fs::read_if_exists(&lock)? {
-            Some(bytes) => {
-                crate::skeleton::lockfile::external_names(&String::from_utf8_lossy(&bytes), &lock)?
-            }
-            None => BTreeSet::new(),
-        };
+        let external = ctx.external_packages()?;
         for (key, hashes) in units::target_units(&units_dir)? {
             if cooked.get(&key) == Some(&hashes) {
                 continue;

@@ -12,7 +12,7 @@ use crate::context::{BuildContext, Subcommand};
 
 mod mismatch;
 
-pub use mismatch::{mismatches, selected, Mismatch, GRAPH_KINDS};
+pub use mismatch::{mismatches, Mismatch, GRAPH_KINDS};
 
 /// File name of the record inside the target directory.
 pub const RECORD_FILE: &str = "cargo-prebuild-cook.json";

@@ -138,13 +138,7 @@ pub fn build(options: &BuildOptions, shell: &Shell) -> Result<i32> {
 /// would delete the registry crate's artifacts too): its sources are touched instead.
 fn clean_local(ctx: &BuildContext, shell: &Shell) -> Result<()> {
     let ws = ctx.model()?;
-    let lock = ctx.dir.join("Cargo.lock");
-    let external = match crate::fs::read_if_exists(&lock)? {
-        Some(bytes) => {
-            crate::skeleton::lockfile::external_names(&String::from_utf8_lossy(&bytes), &lock)?
-        }
-        None => std::collections::BTreeSet::new(),
-    };
+    let external = ctx.external_packages()?;
     let mut specs = Vec::new();
     for pkg in ws.packages.values() {
         if external.contains(&pkg.name) {

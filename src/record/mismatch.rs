@@ -269,7 +269,7 @@ fn env_desc(v: Option<&String>) -> String {
 }
 
 /// The package names a record's `-p`/`--workspace`/`--exclude` selection means, sorted.
-pub fn selected(ws: &WorkspaceInfo, r: &Record) -> Vec<String> {
+fn selected(ws: &WorkspaceInfo, r: &Record) -> Vec<String> {
     // `name`, `name@1.2.3` or a full `path+file://...#name@1.2.3` spec.
     let spec_name = |spec: &str| {
         let tail = spec.rsplit('#').next().unwrap_or(spec);
