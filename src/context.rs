@@ -126,15 +126,10 @@ impl BuildContext {
     }
 
     /// Runs cargo and rustc through the rustup proxy so a toolchain file laid out in `dir`
-    /// decides (cook, before its first call).
+    /// decides (cook, before its first call: nothing cached is from another toolchain).
     pub fn use_toolchain_file(&mut self) {
         self.cargo = self.cargo.clone().through_toolchain_file();
         self.rustc = Cached::default();
-    }
-
-    /// Cargo in `dir`, with this run's global flags: the base of every call.
-    pub fn cargo(&self) -> &CargoCommand {
-        &self.cargo
     }
 
     /// `cargo SUBCOMMAND` with the build's flags and the arguments after `--`.
