@@ -122,7 +122,6 @@ pub fn cook(mut options: CookOptions, shell: &Shell) -> Result<i32> {
     let result = if interrupted.load(Ordering::SeqCst) {
         Ok(Ran {
             code: 130,
-            target_dir: None,
             used: None,
             record: None,
         })
@@ -133,8 +132,13 @@ pub fn cook(mut options: CookOptions, shell: &Shell) -> Result<i32> {
     let cleaned = if options.fetch_only || interrupted {
         Ok(())
     } else {
-        let target_dir = result.as_ref().ok().and_then(|r| r.target_dir.as_deref());
-        stubs::clean_stub_artifacts(&options.ctx, &skeleton, target_dir, shell)
+        // After a failed run (or when only cargo knows the target dir), `cargo clean -p`
+        // finds the stubs; laid-out files must go whatever happens, so no `?` here.
+        let target_dir = match &result {
+            Ok(_) => options.ctx.local_target_dir().ok().flatten(),
+            Err(_) => None,
+        };
+        stubs::clean_stub_artifacts(&options.ctx, &skeleton, target_dir.as_deref(), shell)
     };
     // After the stubs went, so the count is of dependency artifacts only.
     let pruned = match result.as_ref().ok().and_then(|r| r.used.as_ref()) {
@@ -209,12 +213,11 @@ fn run_cargo(options: &CookOptions, shell: &Shell) -> Result<i32> {
 }
 
 /// Plants the seed (if any), runs cargo, prunes what a seed left unused, records how cook ran.
-/// Returns cargo's exit code and the target dir if it was worked out without cargo.
+/// Returns cargo's exit code, the units a seed left in use and the record to write.
 fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
     if options.fetch_only {
         return Ok(Ran {
             code: run_cargo(options, shell)?,
-            target_dir: None,
             used: None,
             record: None,
         });
@@ -222,7 +225,6 @@ fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
     let ctx = &options.ctx;
     // Cook's own cargo and rustc calls are overhead on every build: the target dir is worked
     // out from flags, environment and config, and rustc's version read from cargo's cache.
-    let local_target_dir = ctx.local_target_dir()?;
     let target_dir = ctx.target_dir()?;
     let seeded = match &options.seed {
         Some(seed) => crate::seed::plant(seed, &target_dir, &ctx.rustc()?, shell)?,
@@ -233,7 +235,6 @@ fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
     if code != 0 {
         return Ok(Ran {
             code,
-            target_dir: local_target_dir,
             used: None,
             record: None,
         });
@@ -263,7 +264,6 @@ fn seed_and_run(options: &CookOptions, shell: &Shell) -> Result<Ran> {
     };
     Ok(Ran {
         code,
-        target_dir: local_target_dir,
         used,
         record: Some(Recorded {
             record,
@@ -339,8 +339,6 @@ fn cook_unit_graph(options: &CookOptions, shell: &Shell) -> Option<UnitGraph> {
 struct Ran {
     /// cargo's exit code.
     code: i32,
-    /// The target dir, if worked out without cargo.
-    target_dir: Option<PathBuf>,
     /// With a seed: the units the graph uses, to prune the rest once the stubs are gone.
     used: Option<std::collections::BTreeSet<(PathBuf, String)>>,
     /// After a successful build: the record to write once the stubs are gone.
