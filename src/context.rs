@@ -166,7 +166,7 @@ impl BuildContext {
     /// Config files cargo reads in `dir`, `$CARGO_HOME`'s included, nearest first.
     pub fn configs(&self) -> Result<Vec<PathBuf>> {
         self.configs
-            .get_or_try(|| crate::skeleton::cargo_configs(&self.dir))
+            .get_or_try(|| crate::workspace::cargo_configs(&self.dir))
     }
 
     /// The target triples the build compiles for: `--target`, else `CARGO_BUILD_TARGET` or the

@@ -114,7 +114,7 @@ impl Record {
             rustc: rustc.to_string(),
             env,
             config_files: config_files(ctx)?,
-            toolchain_file: crate::skeleton::find_toolchain(&ctx.dir)
+            toolchain_file: crate::workspace::find_toolchain(&ctx.dir)
                 .map(|p| crate::fs::read(&p).map(|b| crate::skeleton::sha256_hex(&b)))
                 .transpose()?,
             units: None,

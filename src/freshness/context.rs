@@ -96,9 +96,6 @@ impl Context {
 }
 
 fn cargo_home() -> Option<PathBuf> {
-    let home = std::env::var_os("CARGO_HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    let home = crate::workspace::cargo_home()?;
     Some(crate::fs::canonicalize(&home).unwrap_or(home))
 }

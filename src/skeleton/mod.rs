@@ -30,8 +30,6 @@ use sha2::{Digest, Sha256};
 
 pub use crate::toml::DEP_TABLES;
 pub use config::{build_target_dir, build_targets, sanitize as sanitize_config};
-// Found in `workspace` now, still reached here by cook's side.
-pub use crate::workspace::{cargo_configs, cargo_home, find_configs, find_toolchain};
 pub use derive::{derive, Derived, PrepareOptions};
 pub use lockfile::MASKED_VERSION;
 pub use store::Staged;

@@ -47,7 +47,9 @@ pub fn cargo_configs(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// `$CARGO_HOME`, or `~/.cargo`.
 pub fn cargo_home() -> Option<PathBuf> {
+    // An empty `CARGO_HOME` is unset, as cargo reads it.
     std::env::var_os("CARGO_HOME")
+        .filter(|h| !h.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
